@@ -65,6 +65,10 @@ class ImpossibleTree(HpregError, ValueError):
 
 
 # -- hpreg's own -------------------------------------------------------------------
+class BadCallError(HpregError, ValueError):
+    """A manager call with the wrong number of arguments."""
+
+
 class MissingValueError(HpregError, KeyError):
     """A hyperparameter was read but has no default and no value set."""
 

@@ -1,0 +1,111 @@
+"""Value checks shared by loading, binding and sweep validation: types and hints."""
+
+from typing import Any, Optional
+
+from .errors import HintViolationError, NotLiteralEvaluable, ValueTypeError
+from .occurrences import EmptyValue
+
+
+def type_name(value: Any) -> str:
+    """A short type name for listings and messages."""
+    if isinstance(value, EmptyValue):
+        return "-"
+    if isinstance(value, NotLiteralEvaluable):
+        return "code"
+    return type(value).__name__
+
+
+def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> Any:
+    """``value`` checked against the type of ``default``, converted where lossless.
+
+    An int may stand for a float (it becomes a float), a list for a tuple; anything
+    fits a ``None`` default or a non-literal one; a bool is never an int.
+    """
+    if default is None or isinstance(default, (EmptyValue, NotLiteralEvaluable)):
+        return value
+    expected = type(default)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok:
+            value = float(value)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, tuple):
+        ok = isinstance(value, (list, tuple))
+        if ok:
+            value = tuple(value)
+    elif isinstance(default, list):
+        ok = isinstance(value, (list, tuple))
+        if ok:
+            value = list(value)
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        prefix = "{}: ".format(where) if where else ""
+        raise ValueTypeError(
+            "{}{!r} for '{}' is a {}, but its default {!r} is a {}; "
+            "give a {} value".format(
+                prefix,
+                value,
+                name,
+                type_name(value),
+                default,
+                expected.__name__,
+                expected.__name__,
+            ),
+            name=name,
+            value=value,
+            expected=expected,
+        )
+    return value
+
+
+def check_hints(name: str, value: Any, hints: Optional[dict], where: str = "") -> None:
+    """Raise ``HintViolationError`` when ``value`` breaks ``choices``/``low``/``high``."""
+    if not hints:
+        return
+    prefix = "{}: ".format(where) if where else ""
+    choices = hints.get("choices")
+    if choices is not None:
+        try:
+            allowed = value in choices
+        except TypeError:
+            allowed = False
+        if not allowed:
+            raise HintViolationError(
+                "{}{!r} is not a choice of '{}'; choose one of {}".format(
+                    prefix, value, name, ", ".join(repr(c) for c in choices)
+                ),
+                name=name,
+                value=value,
+                hint="choices",
+            )
+    for hint, breaks, word in (
+        ("low", lambda v, bound: v < bound, "below"),
+        ("high", lambda v, bound: v > bound, "above"),
+    ):
+        bound = hints.get(hint)
+        if bound is None or isinstance(value, bool):
+            continue
+        try:
+            broken = breaks(value, bound)
+        except TypeError:
+            continue
+        if broken:
+            raise HintViolationError(
+                "{}{!r} for '{}' is {} its {} bound {!r}; give a value in [{}, {}]".format(
+                    prefix,
+                    value,
+                    name,
+                    word,
+                    hint,
+                    bound,
+                    hints.get("low", "-inf"),
+                    hints.get("high", "inf"),
+                ),
+                name=name,
+                value=value,
+                hint=hint,
+            )

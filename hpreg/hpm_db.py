@@ -1,0 +1,21 @@
+"""hpman compatibility: ``hpman.hpm_db`` names (the occurrence database and ``L``)."""
+
+from .occurrences import (
+    HyperParameterDB,
+    HyperParameterDBLambdas,
+    HyperParameterOccurrence,
+    HyperParameterPriority,
+    HyperParamNode,
+    L,
+    P,
+)
+
+__all__ = [
+    "HyperParameterDB",
+    "HyperParameterDBLambdas",
+    "HyperParameterOccurrence",
+    "HyperParameterPriority",
+    "HyperParamNode",
+    "L",
+    "P",
+]

@@ -1,0 +1,21 @@
+"""``from hpreg.m import _`` (or any other name): one manager per imported name.
+
+This module defines no names of its own, so every import gives a manager; dunder
+names are refused so tools and ``import *`` do not conjure managers.
+"""
+
+__all__ = []  # type: ignore[var-annotated]
+
+
+def __getattr__(name):
+    if name.startswith("__") and name.endswith("__"):
+        raise AttributeError(name)
+    from .manager import get_manager
+
+    return get_manager(name)
+
+
+def __dir__():
+    from .manager import managers
+
+    return sorted(managers())

@@ -1,0 +1,62 @@
+"""Shared fixtures: every manager is reset in place between tests (modules keep
+references to them), and scans cache into a temporary folder."""
+
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_registry(tmp_path, monkeypatch):
+    from hpreg import _env
+    from hpreg.manager import _MANAGERS
+
+    monkeypatch.setenv("HPREG_CACHE_DIR", str(tmp_path / "hpreg-cache"))
+    monkeypatch.delenv("HPREG_CONFIG", raising=False)
+    _env._CACHE.clear()
+    for manager in _MANAGERS.values():
+        manager.reset()
+    yield
+    for manager in _MANAGERS.values():
+        manager.reset()
+
+
+@pytest.fixture(name="tree")
+def fixture_tree(tmp_path):
+    """Write files under a temporary folder: ``tree({"a.py": "..."})`` returns its path."""
+
+    def write(files):
+        for relative, text in files.items():
+            path = tmp_path / "src" / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return tmp_path / "src"
+
+    return write
+
+
+@pytest.fixture(name="run_hpreg")
+def fixture_run_hpreg():
+    """Run the real ``hpreg`` command in a subprocess."""
+    import subprocess
+
+    def run(*args, cwd=None, env=None, input=None):
+        full_env = dict(os.environ)
+        full_env.pop("HPREG_DEBUG", None)
+        if env:
+            full_env.update(env)
+        return subprocess.run(
+            [sys.executable, "-m", "hpreg", *map(str, args)],
+            cwd=cwd,
+            env=full_env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    return run
