@@ -1,0 +1,5 @@
+"""hpargparse's entry point under hpreg: ``from hpreg.argparse import bind``."""
+
+from .binding import bind, parse_args
+
+__all__ = ["bind", "parse_args"]
