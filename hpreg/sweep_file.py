@@ -1,0 +1,643 @@
+"""Sweep files: YAML mappings (``product``/``union``/``table``/``with NAME``/``let``)
+and ``file.py:function`` sweeps, read into the algebra of :mod:`hpreg.sweep`.
+
+This module owns the file format and its error messages (``sweep.yaml:
+product[1].union[0].d_model: ...``); what the points mean is left to the algebra, and
+whether the names exist to :mod:`hpreg.validate`.
+"""
+
+import importlib.util
+import os
+import re
+import sys
+import uuid
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from . import sweep as algebra
+from ._files import load_values_file, load_yaml_file
+from ._overrides import MAX_FLOAT_AXIS
+from ._safe_eval import FloatRange, compile_expression, evaluate_constant
+from .errors import (
+    ExpressionError,
+    SweepFileError,
+    ValuesFileError,
+    did_you_mean,
+    suggestion_text,
+)
+
+__all__ = ["load_sweep", "parse_sweep", "load_function_sweep", "flatten_values"]
+
+NODE_KEYS = ("product", "union", "table", "let")
+MODIFIER_KEYS = ("derive", "where", "unique")
+TOP_LEVEL_KEYS = ("include",)
+RESERVED = NODE_KEYS + MODIFIER_KEYS + TOP_LEVEL_KEYS + ("with",)
+
+_RANGE = re.compile(r"^\s*range\s*\(.*\)\s*$", re.DOTALL)
+_WITH = re.compile(r"^with\s+(\S+)\s*$")
+_FUNCTION_REF = re.compile(r"^(?P<path>.+\.py):(?P<function>[A-Za-z_]\w*)$")
+
+_SHAPE_HELP = (
+    "a sweep node is a mapping of names to values or lists of values, "
+    "possibly with product, union, table, let, 'with NAME', derive, where, unique"
+)
+
+
+class _Context:
+    """Where a node sits: the file, its key path and its name prefix (``with``)."""
+
+    def __init__(self, source: str, key: str = "", prefix: str = ""):
+        self.source = source
+        self.key = key
+        self.prefix = prefix
+
+    def child(self, segment: Union[str, int], prefix: Optional[str] = None):
+        if isinstance(segment, int):
+            key = "{}[{}]".format(self.key, segment)
+        else:
+            key = "{}.{}".format(self.key, segment) if self.key else segment
+        return _Context(self.source, key, self.prefix if prefix is None else prefix)
+
+    def name(self, name: str) -> str:
+        return self.prefix + "." + name if self.prefix else name
+
+    @property
+    def where(self) -> str:
+        return "{}: {}".format(self.source, self.key) if self.key else self.source
+
+    def error(self, problem: str, fix: str = "", **facts) -> SweepFileError:
+        message = "{}: {}".format(self.where, problem)
+        if fix:
+            message += "; " + fix
+        return SweepFileError(
+            message, path=self.source, key=self.key, problem=problem, **facts
+        )
+
+
+# -- nodes ----------------------------------------------------------------------------
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    return "{} {!r}".format(type(value).__name__, value)
+
+
+def _check_key(key: Any, ctx: _Context, value: Any) -> None:
+    """Refuse keys that are not names, and typos of reserved keys."""
+    if not isinstance(key, str):
+        raise ctx.error(
+            "key {!r} is not a name".format(key),
+            "hyperparameter names are strings (quote it: '{}')".format(key),
+            bad_key=key,
+        )
+    if not key.strip():
+        raise ctx.error("empty key", "write a hyperparameter name", bad_key=key)
+    lowered = key.lower()
+    if lowered in RESERVED and key not in RESERVED:
+        raise ctx.child(key).error(
+            "unknown key {!r}".format(key),
+            "reserved keys are lower case: did you mean {!r}?".format(lowered),
+            bad_key=key,
+            suggestions=[lowered],
+        )
+    if (lowered == "with" or lowered.split()[0] == "with") and not _WITH.match(key):
+        raise ctx.child(key).error(
+            "{!r} needs exactly one name after 'with'".format(key),
+            "write 'with model:' to prefix the names inside with 'model.'",
+            bad_key=key,
+        )
+    if any(char.isspace() for char in key) and not _WITH.match(key):
+        raise ctx.child(key).error(
+            "unknown key {!r} (names cannot contain spaces)".format(key),
+            "write a hyperparameter name, or 'with NAME' for a prefix",
+            bad_key=key,
+        )
+    for reserved in did_you_mean(key, RESERVED + ("value",), n=1):
+        if _looks_like(reserved, value):
+            raise ctx.child(key).error(
+                "unknown key {!r}".format(key),
+                "did you mean {!r}? (reserved keys: {})".format(
+                    reserved, ", ".join(RESERVED[:-1] + ("with NAME",))
+                ),
+                bad_key=key,
+                suggestions=[reserved],
+            )
+
+
+def _looks_like(reserved: str, value: Any) -> bool:
+    """Whether ``value`` has the shape ``reserved`` takes, rather than a name's."""
+    if reserved in ("product", "union"):
+        return isinstance(value, dict) or (
+            isinstance(value, list) and any(isinstance(v, dict) for v in value)
+        )
+    if reserved in ("table", "let", "derive"):
+        return isinstance(value, dict)
+    if reserved == "where":
+        return isinstance(value, str) and bool(
+            re.search(r"[<>=!]|\b(and|or|not)\b", value)
+        )
+    if reserved == "include":
+        return isinstance(value, str) and value.endswith((".yaml", ".yml", ".json"))
+    if reserved == "unique":
+        return isinstance(value, bool)
+    return False
+
+
+def _parse_node(data: Any, ctx: _Context, top: bool = False):
+    if isinstance(data, dict):
+        return _parse_mapping(data, ctx, top=top)
+    if isinstance(data, list):
+        raise ctx.error(
+            "a list cannot stand here",
+            "write 'product: [...]' or 'union: [...]' to combine the items",
+        )
+    raise ctx.error(
+        "expected a mapping, got {}".format(_type_name(data)),
+        "write name: value or name: [values] here ({})".format(_SHAPE_HELP),
+    )
+
+
+def _parse_mapping(data: dict, ctx: _Context, top: bool = False):
+    factors: List[Any] = []
+    names: Dict[str, Any] = {}
+    modifiers = {}
+
+    def flush():
+        if names:
+            factors.append(dict(names))
+            names.clear()
+
+    for key, value in data.items():
+        _check_key(key, ctx, value)
+        if key == "include":
+            if not top:
+                raise ctx.child(key).error(
+                    "include is only allowed at the top level of a sweep file",
+                    "move it to the top of the file",
+                )
+            continue  # applied by parse_sweep, around everything else
+        if key in MODIFIER_KEYS:
+            modifiers[key] = value
+            continue
+        match = _WITH.match(key)
+        if key in NODE_KEYS or match:
+            flush()
+            factors.append(_parse_keyed_node(key, value, ctx, match))
+            continue
+        full = ctx.name(key)
+        if full in names:
+            raise ctx.child(key).error(
+                "{!r} is set twice in this mapping".format(full), "keep one of them"
+            )
+        entry = _parse_entry(value, ctx.child(key), full)
+        if isinstance(entry, _Nested):
+            flush()
+            factors.append(entry.sweep)
+        else:
+            names[full] = entry
+    flush()
+    if len(factors) == 1 and not isinstance(factors[0], dict):
+        sweep = factors[0]
+    else:
+        sweep = algebra.product(*factors)
+    return _apply_modifiers(sweep, modifiers, ctx)
+
+
+class _Nested:
+    def __init__(self, sweep):
+        self.sweep = sweep
+
+
+def _parse_entry(value: Any, ctx: _Context, full: str):
+    """What a ``name: value`` entry means: an axis, a fixed value, or nested names."""
+    if isinstance(value, list):
+        if not value:
+            raise ctx.error(
+                "empty list of values",
+                "give at least one value, or write {value: []} for an empty list",
+            )
+        return list(value)
+    if isinstance(value, str) and _RANGE.match(value):
+        try:
+            axis = evaluate_constant(value, where=ctx.where)
+        except ExpressionError as exc:
+            raise _expression_error(exc, ctx) from None
+        if not isinstance(axis, (range, FloatRange)):
+            raise ctx.error(
+                "{!r} is not a range".format(value),
+                "write range(stop), range(start, stop) or range(start, stop, step)",
+            )
+        if len(axis) == 0:
+            raise ctx.error(
+                "{} is empty (the end is excluded)".format(value.strip()),
+                "check the bounds and the step's sign",
+            )
+        if isinstance(axis, FloatRange):
+            if len(axis) > MAX_FLOAT_AXIS:
+                raise ctx.error(
+                    "{} has {} values (at most {} for a float range)".format(
+                        value.strip(), len(axis), MAX_FLOAT_AXIS
+                    ),
+                    "use a larger step, or ints",
+                )
+            return list(axis)  # the algebra keeps lazy ranges for ints only
+        return axis
+    if isinstance(value, dict):
+        if "value" in value:
+            if len(value) != 1:
+                others = ", ".join(repr(k) for k in value if k != "value")
+                raise ctx.error(
+                    "'value' must be the only key of its mapping (also found {})".format(
+                        others
+                    ),
+                    "write {value: X} to fix a list or mapping value, or move the other "
+                    "names out",
+                )
+            return algebra.value(value["value"])
+        if not value:
+            raise ctx.error(
+                "empty mapping",
+                "write {value: {}} for an empty mapping value, or give nested names",
+            )
+        return _Nested(_parse_mapping(value, _Context(ctx.source, ctx.key, full)))
+    return value
+
+
+def _parse_keyed_node(key: str, value: Any, ctx: _Context, match):
+    here = ctx.child(key)
+    if match:
+        prefix = ctx.name(match.group(1))
+        inner = _Context(ctx.source, here.key, prefix)
+        if isinstance(value, list):
+            return algebra.product(
+                *[_parse_node(v, inner.child(i)) for i, v in enumerate(value)]
+            )
+        return _parse_node(value, inner)
+    if key == "product":
+        if isinstance(value, dict):
+            return _parse_mapping(value, here)
+        items = _node_list(value, here)
+        return algebra.product(
+            *[_parse_node(v, here.child(i)) for i, v in enumerate(items)]
+        )
+    if key == "union":
+        if isinstance(value, dict):
+            return _union_of_mapping(value, here)
+        items = _node_list(value, here)
+        return algebra.union(
+            *[_parse_node(v, here.child(i)) for i, v in enumerate(items)]
+        )
+    if key == "table":
+        return _parse_table(value, here)
+    return _parse_let(value, here)
+
+
+def _node_list(value: Any, ctx: _Context) -> list:
+    if not isinstance(value, list):
+        raise ctx.error(
+            "expected a list of sweep nodes, got {}".format(_type_name(value)),
+            "write a YAML list: '- name: [values]' per item",
+        )
+    return value
+
+
+def _union_of_mapping(value: dict, ctx: _Context):
+    """``union: {a: [1, 2], b: [3]}``: each entry is its own alternative (Hyperion)."""
+    members = []
+    modifiers = {}
+    for key, item in value.items():
+        _check_key(key, ctx, item)
+        if key in MODIFIER_KEYS:
+            modifiers[key] = item
+            continue
+        members.append(_parse_mapping({key: item}, ctx))
+    return _apply_modifiers(algebra.union(*members), modifiers, ctx)
+
+
+def _parse_table(value: Any, ctx: _Context):
+    fix = "write table: {columns: [a, b], rows: [[1, 2], [3, 4]]}"
+    if not isinstance(value, dict):
+        raise ctx.error(
+            "expected a mapping with columns and rows, got {}".format(
+                _type_name(value)
+            ),
+            fix,
+        )
+    unknown = [k for k in value if k not in ("columns", "rows") + MODIFIER_KEYS]
+    if unknown:
+        raise ctx.child(unknown[0]).error(
+            "unknown key {!r} in a table".format(unknown[0]),
+            "a table takes columns, rows (and derive, where, unique)",
+        )
+    for required in ("columns", "rows"):
+        if required not in value:
+            raise ctx.error("table without {}".format(required), fix)
+    columns, rows = value["columns"], value["rows"]
+    if not isinstance(columns, list) or not columns:
+        raise ctx.child("columns").error(
+            "expected a list of names, got {}".format(_type_name(columns)), fix
+        )
+    for i, column in enumerate(columns):
+        if not isinstance(column, str) or not column.strip():
+            raise ctx.child("columns").child(i).error(
+                "column {!r} is not a name".format(column), "write names as strings"
+            )
+    repeated = [c for i, c in enumerate(columns) if c in columns[:i]]
+    if repeated:
+        raise ctx.child("columns").error(
+            "column {!r} appears twice".format(repeated[0]), "keep one of them"
+        )
+    if not isinstance(rows, list):
+        raise ctx.child("rows").error(
+            "expected a list of rows, got {}".format(_type_name(rows)), fix
+        )
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise ctx.child("rows").child(i).error(
+                "expected a row (a list of {} values), got {}".format(
+                    len(columns), _type_name(row)
+                ),
+                "write [v1, v2, ...] in the order of columns",
+            )
+        if len(row) != len(columns):
+            raise ctx.child("rows").child(i).error(
+                "row has {} values for {} columns ({})".format(
+                    len(row), len(columns), ", ".join(columns)
+                ),
+                "give one value per column",
+                row=i,
+            )
+    sweep = algebra.table(tuple(ctx.name(c) for c in columns), [tuple(r) for r in rows])
+    modifiers = {k: value[k] for k in MODIFIER_KEYS if k in value}
+    return _apply_modifiers(sweep, modifiers, ctx)
+
+
+def _parse_let(value: Any, ctx: _Context):
+    if not isinstance(value, dict) or not value:
+        raise ctx.error(
+            "expected a mapping of variables, got {}".format(_type_name(value)),
+            "write let: {maxfun: 'range(10, 151, 10)'} or let: {k: [1, 2]}",
+        )
+    variables = {}
+    for key, item in value.items():
+        _check_key(key, ctx, item)
+        here = ctx.child(key)
+        if key in RESERVED:
+            raise here.error(
+                "{!r} cannot be a sweep variable (it is a reserved key)".format(key),
+                "choose another name",
+            )
+        if isinstance(item, dict):
+            raise here.error(
+                "a sweep variable takes a list, a 'range(...)' string or one value, "
+                "not a mapping",
+                "write {}: [v1, v2]".format(key),
+            )
+        entry = _parse_entry(item, here, ctx.name(key))
+        variables[ctx.name(key)] = entry
+    return algebra.let(**variables)
+
+
+# -- derive / where / unique ---------------------------------------------------------------
+def _resolver(prefix: str) -> Optional[Callable]:
+    if not prefix:
+        return None
+    scoped = prefix + "."
+
+    def resolve(name, point):
+        if scoped + name in point:
+            return scoped + name
+        return name if name in point else None
+
+    return resolve
+
+
+def _expression_error(exc: ExpressionError, ctx: _Context) -> ExpressionError:
+    exc.path, exc.key = ctx.source, ctx.key
+    return exc
+
+
+class _Compiled:
+    """A file expression as a function of the point (for derive and where); errors
+    carry the file and key path as ``path`` and ``key``."""
+
+    __slots__ = ("expression", "ctx", "resolve")
+
+    def __init__(self, text: str, ctx: _Context):
+        try:
+            self.expression = compile_expression(text, where=ctx.where)
+        except ExpressionError as exc:
+            raise _expression_error(exc, ctx) from None
+        self.ctx = ctx
+        self.resolve = _resolver(ctx.prefix)
+
+    def __call__(self, point):
+        try:
+            return self.expression(point, self.resolve)
+        except ExpressionError as exc:
+            raise _expression_error(exc, self.ctx) from None
+
+    def __repr__(self) -> str:
+        return "expr({!r})".format(self.expression.text)
+
+
+class _Predicate(_Compiled):
+    __slots__ = ()
+
+    def __call__(self, point) -> bool:
+        return bool(super().__call__(point))
+
+
+class _Constant:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self, point):
+        return self.value
+
+    def __repr__(self) -> str:
+        return "const({!r})".format(self.value)
+
+
+def _derivations(value: Any, ctx: _Context, out: Dict[str, Callable]) -> None:
+    if not isinstance(value, dict) or not value:
+        raise ctx.error(
+            "expected a mapping of names to expressions, got {}".format(
+                _type_name(value)
+            ),
+            "write derive: {d_head: 'd_model // 8'}",
+        )
+    for key, item in value.items():
+        _check_key(key, ctx, item)
+        here = ctx.child(key)
+        full = ctx.name(key)
+        if isinstance(item, dict) and set(item) == {"value"}:
+            out[full] = _Constant(item["value"])
+        elif isinstance(item, dict):
+            _derivations(item, _Context(ctx.source, here.key, full), out)
+        elif isinstance(item, str):
+            out[full] = _Compiled(item, _Context(ctx.source, here.key, ctx.prefix))
+        else:
+            out[full] = _Constant(item)
+
+
+def _apply_modifiers(sweep, modifiers: dict, ctx: _Context):
+    if "derive" in modifiers:
+        functions: Dict[str, Callable] = {}
+        _derivations(modifiers["derive"], ctx.child("derive"), functions)
+        sweep = sweep.derive(**functions)
+    if "where" in modifiers:
+        here = ctx.child("where")
+        text = modifiers["where"]
+        if not isinstance(text, str):
+            raise here.error(
+                "expected an expression string, got {}".format(_type_name(text)),
+                "write where: 'd_model <= d_ff'",
+            )
+        sweep = sweep.where(
+            _Predicate(text, _Context(ctx.source, here.key, ctx.prefix))
+        )
+    if "unique" in modifiers:
+        flag = modifiers["unique"]
+        if not isinstance(flag, bool):
+            raise ctx.child("unique").error(
+                "expected true or false, got {}".format(_type_name(flag)),
+                "write unique: true",
+            )
+        if flag:
+            sweep = sweep.unique()
+    return sweep
+
+
+# -- include --------------------------------------------------------------------------------
+def flatten_values(values: dict, prefix: str = "") -> Dict[str, Any]:
+    """``{"model": {"width": 64}}`` gives ``{"model.width": 64}`` (an empty mapping
+    stays a value), the way a nested values file names its hyperparameters."""
+    flat: Dict[str, Any] = {}
+    for key, value in values.items():
+        name = "{}.{}".format(prefix, key) if prefix else str(key)
+        if isinstance(value, dict) and value:
+            flat.update(flatten_values(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _load_includes(value: Any, ctx: _Context, base_dir: str) -> Dict[str, Any]:
+    here = ctx.child("include")
+    paths = value if isinstance(value, list) else [value]
+    merged: Dict[str, Any] = {}
+    for i, path in enumerate(paths):
+        at = here.child(i) if isinstance(value, list) else here
+        if not isinstance(path, str) or not path.strip():
+            raise at.error(
+                "expected the path of a values file, got {}".format(_type_name(path)),
+                "write include: base.yaml",
+            )
+        full = os.path.join(base_dir, path)
+        if not os.path.isfile(full):
+            raise at.error(
+                "values file {!r} not found (looked for {})".format(path, full),
+                "the path is relative to the sweep file's folder",
+                include=full,
+            )
+        try:
+            merged.update(flatten_values(load_values_file(full)))
+        except ValuesFileError as exc:
+            raise at.error(str(exc), include=full) from None
+    return merged
+
+
+# -- entry points -------------------------------------------------------------------------
+def parse_sweep(data: Any, source: str = "sweep.yaml", base_dir: Optional[str] = None):
+    """Read a parsed sweep file (a mapping) into a Sweep; ``source`` names the file in
+    errors and ``include`` paths are relative to ``base_dir`` (by default its folder).
+    """
+    ctx = _Context(str(source))
+    if data is None:
+        raise ctx.error(
+            "the sweep file is empty", "write at least one 'name: [values]' line"
+        )
+    if not isinstance(data, dict):
+        raise ctx.error(
+            "a sweep file is a mapping, not {}".format(_type_name(data)),
+            "write name: [values] lines, or 'union:' with a list of alternatives",
+        )
+    sweep = _parse_mapping(data, ctx, top=True)
+    if "include" in data:
+        if base_dir is None:
+            base_dir = os.path.dirname(os.path.abspath(str(source)))
+        values = _load_includes(data["include"], ctx, base_dir)
+        sweep = algebra.defaults(values, sweep)
+    return sweep
+
+
+def load_sweep(path):
+    """Load a sweep from a YAML (or JSON) file, or from ``file.py:function`` (a
+    function returning points, as the Hydra python sweeper takes)."""
+    text = os.fspath(path)
+    match = _FUNCTION_REF.match(text)
+    if match:
+        return load_function_sweep(match.group("path"), match.group("function"))
+    if text.endswith(".py"):
+        raise SweepFileError(
+            "{}: a Python sweep names its function; write {}:FUNCTION".format(
+                text, text
+            ),
+            path=text,
+            key="",
+        )
+    data = load_yaml_file(text, error=SweepFileError)
+    return parse_sweep(data, source=text)
+
+
+def load_function_sweep(path: str, function: str):
+    """Run the Python file at ``path`` (the user's own sweep code) and sweep over the
+    points ``function()`` returns."""
+    where = "{}:{}".format(path, function)
+    if not os.path.isfile(path):
+        raise SweepFileError(
+            "{}: file not found; check the path".format(path),
+            path=path,
+            key=function,
+        )
+    module_name = "_hpreg_sweep_{}_{}".format(
+        re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0]),
+        uuid.uuid4().hex[:8],
+    )
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)  # so the file can import its neighbours
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        try:
+            sys.path.remove(folder)
+        except ValueError:
+            pass
+    target = getattr(module, function, None)
+    if target is None:
+        public = [
+            n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
+        ]
+        suggestions = did_you_mean(function, public)
+        raise SweepFileError(
+            "{}: no function {!r} in {}{}".format(
+                where, function, path, suggestion_text(suggestions)
+            ),
+            path=path,
+            key=function,
+            suggestions=suggestions,
+        )
+    if not callable(target):
+        raise SweepFileError(
+            "{}: {!r} is not a function".format(where, function),
+            path=path,
+            key=function,
+        )
+    return algebra.from_function(target)
