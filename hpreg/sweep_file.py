@@ -19,6 +19,7 @@ from ._overrides import MAX_FLOAT_AXIS
 from ._safe_eval import FloatRange, compile_expression, evaluate_constant
 from .errors import (
     ExpressionError,
+    SweepError,
     SweepFileError,
     ValuesFileError,
     did_you_mean,
@@ -64,6 +65,16 @@ class _Context:
     def where(self) -> str:
         return "{}: {}".format(self.source, self.key) if self.key else self.source
 
+    def build(self, function: Callable, *args, **kwargs):
+        """Call the algebra; its errors (clashing names...) get this file and key."""
+        try:
+            return function(*args, **kwargs)
+        except (SweepFileError, ExpressionError):
+            raise
+        except SweepError as exc:
+            problem = re.sub(r"^\w+\(\): ", "", str(exc))
+            raise self.error(problem, **_facts(exc)) from None
+
     def error(self, problem: str, fix: str = "", **facts) -> SweepFileError:
         message = "{}: {}".format(self.where, problem)
         if fix:
@@ -71,6 +82,11 @@ class _Context:
         return SweepFileError(
             message, path=self.source, key=self.key, problem=problem, **facts
         )
+
+
+def _facts(exc: Exception) -> dict:
+    reserved = ("message", "path", "key", "problem")
+    return {k: v for k, v in vars(exc).items() if k not in reserved}
 
 
 # -- nodes ----------------------------------------------------------------------------
@@ -201,7 +217,7 @@ def _parse_mapping(data: dict, ctx: _Context, top: bool = False):
     if len(factors) == 1 and not isinstance(factors[0], dict):
         sweep = factors[0]
     else:
-        sweep = algebra.product(*factors)
+        sweep = ctx.build(algebra.product, *factors)
     return _apply_modifiers(sweep, modifiers, ctx)
 
 
@@ -271,23 +287,25 @@ def _parse_keyed_node(key: str, value: Any, ctx: _Context, match):
         prefix = ctx.name(match.group(1))
         inner = _Context(ctx.source, here.key, prefix)
         if isinstance(value, list):
-            return algebra.product(
-                *[_parse_node(v, inner.child(i)) for i, v in enumerate(value)]
+            return inner.build(
+                algebra.product,
+                *[_parse_node(v, inner.child(i)) for i, v in enumerate(value)],
             )
         return _parse_node(value, inner)
     if key == "product":
         if isinstance(value, dict):
             return _parse_mapping(value, here)
         items = _node_list(value, here)
-        return algebra.product(
-            *[_parse_node(v, here.child(i)) for i, v in enumerate(items)]
+        return here.build(
+            algebra.product,
+            *[_parse_node(v, here.child(i)) for i, v in enumerate(items)],
         )
     if key == "union":
         if isinstance(value, dict):
             return _union_of_mapping(value, here)
         items = _node_list(value, here)
-        return algebra.union(
-            *[_parse_node(v, here.child(i)) for i, v in enumerate(items)]
+        return here.build(
+            algebra.union, *[_parse_node(v, here.child(i)) for i, v in enumerate(items)]
         )
     if key == "table":
         return _parse_table(value, here)
@@ -313,7 +331,7 @@ def _union_of_mapping(value: dict, ctx: _Context):
             modifiers[key] = item
             continue
         members.append(_parse_mapping({key: item}, ctx))
-    return _apply_modifiers(algebra.union(*members), modifiers, ctx)
+    return _apply_modifiers(ctx.build(algebra.union, *members), modifiers, ctx)
 
 
 def _parse_table(value: Any, ctx: _Context):
@@ -369,7 +387,9 @@ def _parse_table(value: Any, ctx: _Context):
                 "give one value per column",
                 row=i,
             )
-    sweep = algebra.table(tuple(ctx.name(c) for c in columns), [tuple(r) for r in rows])
+    sweep = ctx.build(
+        algebra.table, tuple(ctx.name(c) for c in columns), [tuple(r) for r in rows]
+    )
     modifiers = {k: value[k] for k in MODIFIER_KEYS if k in value}
     return _apply_modifiers(sweep, modifiers, ctx)
 
@@ -397,7 +417,7 @@ def _parse_let(value: Any, ctx: _Context):
             )
         entry = _parse_entry(item, here, ctx.name(key))
         variables[ctx.name(key)] = entry
-    return algebra.let(**variables)
+    return ctx.build(algebra.let, variables)
 
 
 # -- derive / where / unique ---------------------------------------------------------------
@@ -489,7 +509,7 @@ def _apply_modifiers(sweep, modifiers: dict, ctx: _Context):
     if "derive" in modifiers:
         functions: Dict[str, Callable] = {}
         _derivations(modifiers["derive"], ctx.child("derive"), functions)
-        sweep = sweep.derive(**functions)
+        sweep = ctx.child("derive").build(sweep.derive, **functions)
     if "where" in modifiers:
         here = ctx.child("where")
         text = modifiers["where"]
@@ -572,7 +592,7 @@ def parse_sweep(data: Any, source: str = "sweep.yaml", base_dir: Optional[str] =
         if base_dir is None:
             base_dir = os.path.dirname(os.path.abspath(str(source)))
         values = _load_includes(data["include"], ctx, base_dir)
-        sweep = algebra.defaults(values, sweep)
+        sweep = ctx.child("include").build(algebra.defaults, values, sweep)
     return sweep
 
 
@@ -598,7 +618,6 @@ def load_sweep(path):
 def load_function_sweep(path: str, function: str):
     """Run the Python file at ``path`` (the user's own sweep code) and sweep over the
     points ``function()`` returns."""
-    where = "{}:{}".format(path, function)
     if not os.path.isfile(path):
         raise SweepFileError(
             "{}: file not found; check the path".format(path),
@@ -612,14 +631,32 @@ def load_function_sweep(path: str, function: str):
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     folder = os.path.dirname(os.path.abspath(path))
-    sys.path.insert(0, folder)  # so the file can import its neighbours
+    sys.path.insert(0, folder)  # so the file can import its neighbours, also when run
     try:
-        spec.loader.exec_module(module)
+        return _run_function_file(module, spec, path, function)
     finally:
         try:
             sys.path.remove(folder)
         except ValueError:
             pass
+
+
+def _run_function_file(module, spec, path: str, function: str):
+    where = "{}:{}".format(path, function)
+    sys.modules[module.__name__] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(module.__name__, None)
+        raise SweepFileError(
+            "{}:{}:{}: {}; fix the sweep function's file".format(
+                path, exc.lineno, exc.offset, exc.msg
+            ),
+            path=path,
+            key=function,
+            line=exc.lineno,
+            column=exc.offset,
+        ) from None
     target = getattr(module, function, None)
     if target is None:
         public = [
@@ -628,7 +665,11 @@ def load_function_sweep(path: str, function: str):
         suggestions = did_you_mean(function, public)
         raise SweepFileError(
             "{}: no function {!r} in {}{}".format(
-                where, function, path, suggestion_text(suggestions)
+                where,
+                function,
+                path,
+                suggestion_text(suggestions)
+                or "; define def {}(): returning a list of points".format(function),
             ),
             path=path,
             key=function,
@@ -636,8 +677,15 @@ def load_function_sweep(path: str, function: str):
         )
     if not callable(target):
         raise SweepFileError(
-            "{}: {!r} is not a function".format(where, function),
+            "{}: {!r} is {}, not a function; name a function returning "
+            "points".format(where, function, _type_name(target)),
             path=path,
             key=function,
         )
-    return algebra.from_function(target)
+    try:
+        return algebra.from_function(target)
+    except SweepError as exc:
+        problem = re.sub(r"^from_function\([^)]*\): ", "", str(exc))
+        raise SweepFileError(
+            "{}: {}".format(where, problem), path=path, key=function, **_facts(exc)
+        ) from None
