@@ -89,6 +89,10 @@ def _facts(exc: Exception) -> dict:
     return {k: v for k, v in vars(exc).items() if k not in reserved}
 
 
+def _reraise(exc: Exception):
+    raise exc
+
+
 # -- nodes ----------------------------------------------------------------------------
 def _type_name(value: Any) -> str:
     if isinstance(value, dict):
@@ -130,7 +134,7 @@ def _check_key(key: Any, ctx: _Context, value: Any) -> None:
             "write a hyperparameter name, or 'with NAME' for a prefix",
             bad_key=key,
         )
-    for reserved in did_you_mean(key, RESERVED + ("value",), n=1):
+    for reserved in did_you_mean(key, RESERVED, n=1):
         if _looks_like(reserved, value):
             raise ctx.child(key).error(
                 "unknown key {!r}".format(key),
@@ -483,7 +487,9 @@ class _Constant:
         return "const({!r})".format(self.value)
 
 
-def _derivations(value: Any, ctx: _Context, out: Dict[str, Callable]) -> None:
+def _derivations(
+    value: Any, ctx: _Context, out: Dict[str, Callable], keys: Dict[str, _Context]
+) -> None:
     if not isinstance(value, dict) or not value:
         raise ctx.error(
             "expected a mapping of names to expressions, got {}".format(
@@ -498,18 +504,25 @@ def _derivations(value: Any, ctx: _Context, out: Dict[str, Callable]) -> None:
         if isinstance(item, dict) and set(item) == {"value"}:
             out[full] = _Constant(item["value"])
         elif isinstance(item, dict):
-            _derivations(item, _Context(ctx.source, here.key, full), out)
+            _derivations(item, _Context(ctx.source, here.key, full), out, keys)
+            continue
         elif isinstance(item, str):
             out[full] = _Compiled(item, _Context(ctx.source, here.key, ctx.prefix))
         else:
             out[full] = _Constant(item)
+        keys[full] = here
 
 
 def _apply_modifiers(sweep, modifiers: dict, ctx: _Context):
     if "derive" in modifiers:
         functions: Dict[str, Callable] = {}
-        _derivations(modifiers["derive"], ctx.child("derive"), functions)
-        sweep = ctx.child("derive").build(sweep.derive, **functions)
+        keys: Dict[str, _Context] = {}
+        _derivations(modifiers["derive"], ctx.child("derive"), functions, keys)
+        try:
+            sweep = sweep.derive(**functions)
+        except SweepError as exc:  # e.g. a derived name the sweep already sets
+            at = keys.get(getattr(exc, "name", None), ctx.child("derive"))
+            at.build(_reraise, exc)
     if "where" in modifiers:
         here = ctx.child("where")
         text = modifiers["where"]

@@ -243,3 +243,41 @@ class TestParseOverrides:
         sweep = parse_overrides(["a=range(100000)", "b=range(100000)", "c=range(100)"])
         assert len(sweep) == 10**12
         assert sweep[-1] == {"a": 99999, "b": 99999, "c": 99}
+
+
+class TestOverFiles:
+    """A command line meets a file through the algebra's override (issue 4)."""
+
+    def test_command_line_wins_and_clash_repeats_are_dropped(self):
+        from hpreg._files import load_yaml_text
+        from hpreg.sweep import override
+        from hpreg.sweep_file import parse_sweep
+
+        base = parse_sweep(load_yaml_text("a: [1, 2]\nb: [x, y]"), "sweep.yaml")
+        assert list(override(base, parse_overrides(["a=3,4"]))) == [
+            {"a": 3, "b": "x"},
+            {"a": 3, "b": "y"},
+            {"a": 4, "b": "x"},
+            {"a": 4, "b": "y"},
+        ]
+
+    def test_python_sweeper_example_with_plus(self, tmp_path):
+        from hpreg.sweep import override
+        from hpreg.sweep_file import load_sweep
+
+        (tmp_path / "multilayer.py").write_text(
+            "import itertools\n"
+            "def configure():\n"
+            "    return [{'num_layers': n, 'num_hidden': list(h)}.items()\n"
+            "            for n in range(1, 4)\n"
+            "            for h in itertools.product((32, 64), repeat=n)]\n"
+        )
+        functions = load_sweep("{}:configure".format(tmp_path / "multilayer.py"))
+        points = list(override(functions, parse_overrides(["+activation=relu,tanh"])))
+        assert len(points) == 28
+        assert points[0] == {"activation": "relu", "num_layers": 1, "num_hidden": [32]}
+        assert points[14] == {
+            "activation": "tanh",
+            "num_layers": 1,
+            "num_hidden": [32],
+        }

@@ -826,8 +826,9 @@ SWEEP_FILE_ERRORS = [
     ),
     (
         "a: [1]\nderive: {a: '1'}",
-        "derive",
-        "derive: 'a' is already set by the sweep it derives from",
+        "derive.a",
+        "derive.a: 'a' is already set by the sweep it derives from; derive a new "
+        "name, or drop 'a' from that sweep",
     ),
     (
         "table: {columns: [a, b], rows: [[1, 2], [3]]}",
