@@ -9,7 +9,7 @@ from typing import Any, Iterable, List, Tuple
 
 from . import sweep as algebra
 from ._files import parse_scalar
-from ._safe_eval import FloatRange, make_range
+from ._safe_eval import MAX_FLOAT_AXIS, FloatRange, make_range
 from .errors import UsageError
 
 __all__ = ["parse_overrides", "parse_override", "split_top_level"]
@@ -18,7 +18,6 @@ _FUNCTION = re.compile(r"^([A-Za-z_]\w*)\((.*)\)$", re.DOTALL)
 _NAME = re.compile(r"^[^\s=,()\[\]{}'\"]+$")
 # Hydra sweep functions hpreg does not take from a command line.
 _UNSUPPORTED = ("interval", "glob", "sort", "shuffle", "tag", "range_float")
-MAX_FLOAT_AXIS = 10_000_000  # float axes are stored as lists (int ranges stay lazy)
 _EXAMPLE = "write name=value, name=v1,v2, name=range(a,b[,step]) or name=choice(a,b)"
 
 

@@ -27,8 +27,11 @@ MAX_INT_BITS = 100_000  # size of an int an expression may build with **
 MAX_LENGTH = 100_000  # items of a string, list or tuple an expression may build
 MAX_FORMAT_WIDTH = 1_000  # width / precision in an f-string format spec
 MAX_ITERATION = 1_000_000  # items min()/max() may walk over
+# A float range axis is stored as a list (int ranges stay lazy): cap its length.
+MAX_FLOAT_AXIS = 10_000_000
 
-ALLOWED_CALLS = "min max abs round int float str len bool range".split()  # noqa: SIM905
+ALLOWED_CALLS = ("min", "max", "abs", "round", "int", "float", "str", "len", "bool")
+ALLOWED_CALLS += ("range",)
 _SUMMARY = (
     "expressions allow numbers, strings, names, + - * / // % **, comparisons, "
     "and/or/not, 'x if c else y', [...] and (...), indexing, f-strings and calls to "

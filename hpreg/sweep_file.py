@@ -15,8 +15,12 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import sweep as algebra
 from ._files import load_values_file, load_yaml_file
-from ._overrides import MAX_FLOAT_AXIS
-from ._safe_eval import FloatRange, compile_expression, evaluate_constant
+from ._safe_eval import (
+    MAX_FLOAT_AXIS,
+    FloatRange,
+    compile_expression,
+    evaluate_constant,
+)
 from .errors import (
     ExpressionError,
     SweepError,
@@ -121,6 +125,12 @@ def _check_key(key: Any, ctx: _Context, value: Any) -> None:
             "reserved keys are lower case: did you mean {!r}?".format(lowered),
             bad_key=key,
             suggestions=[lowered],
+        )
+    if _WITH.match(lowered) and not _WITH.match(key):
+        raise ctx.child(key).error(
+            "unknown key {!r}".format(key),
+            "reserved keys are lower case: write 'with {}'".format(key.split()[1]),
+            bad_key=key,
         )
     if (lowered == "with" or lowered.split()[0] == "with") and not _WITH.match(key):
         raise ctx.child(key).error(

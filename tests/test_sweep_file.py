@@ -777,6 +777,12 @@ SWEEP_FILE_ERRORS = [
     ),
     ("with a b: {a: 1}", "with a b", "with a b: 'with a b' needs exactly one name"),
     (
+        "With model: {a: 1}",
+        "With model",
+        "With model: unknown key 'With model'; reserved keys are lower case: write "
+        "'with model'",
+    ),
+    (
         "wiht model: {a: 1}",
         "wiht model",
         "wiht model: unknown key 'wiht model' (names cannot contain spaces); write "
