@@ -28,7 +28,7 @@ MAX_LENGTH = 100_000  # items of a string, list or tuple an expression may build
 MAX_FORMAT_WIDTH = 1_000  # width / precision in an f-string format spec
 MAX_ITERATION = 1_000_000  # items min()/max() may walk over
 # A float range axis is stored as a list (int ranges stay lazy): cap its length.
-MAX_FLOAT_AXIS = 10_000_000
+MAX_FLOAT_AXIS = 1_000_000
 
 ALLOWED_CALLS = ("min", "max", "abs", "round", "int", "float", "str", "len", "bool")
 ALLOWED_CALLS += ("range",)
