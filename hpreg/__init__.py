@@ -33,6 +33,22 @@ from .occurrences import (
 from .provenance import Provenance
 from .registry import parse_file, parse_source
 from .source_helper import SourceHelper
+from .binding import bind, parse_args
+from .sweep import (
+    Sweep,
+    defaults,
+    from_function,
+    let,
+    override,
+    product,
+    table,
+    union,
+    value,
+    zip,
+)
+from .sweep_file import load_sweep, parse_sweep
+from ._overrides import parse_overrides
+from .validate import validate
 
 __version__ = "0.1.0"
 
@@ -70,4 +86,20 @@ __all__ = [
     "parse_file",
     "parse_source",
     "__version__",
+    "bind",
+    "parse_args",
+    "Sweep",
+    "defaults",
+    "from_function",
+    "let",
+    "override",
+    "product",
+    "table",
+    "union",
+    "value",
+    "zip",
+    "load_sweep",
+    "parse_sweep",
+    "parse_overrides",
+    "validate",
 ]

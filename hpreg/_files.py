@@ -258,12 +258,12 @@ def _format_of(path):
     )
 
 
-def load_values_file(path) -> dict:
+def load_values_file(path, fmt: Optional[str] = None) -> dict:
     """Read a values file (a mapping, possibly nested); YAML or JSON by extension.
 
-    An empty YAML file is an empty mapping.
+    ``fmt`` ("yaml" or "json") forces a format. An empty YAML file is an empty mapping.
     """
-    fmt = _format_of(path)
+    fmt = fmt or _format_of(path)
     text = _read_text(path, ValuesFileError)
     if fmt == "yaml":
         data = load_yaml_text(text, source=str(path))
@@ -303,9 +303,9 @@ def _jsonable(data):
     return data
 
 
-def dump_values_file(path, data: dict) -> None:
-    """Write ``data`` as YAML or JSON by extension, atomically (a temporary file, then a rename)."""
-    fmt = _format_of(path)
+def dump_values_file(path, data: dict, fmt: Optional[str] = None) -> None:
+    """Write ``data`` as YAML or JSON by extension (or ``fmt``), atomically."""
+    fmt = fmt or _format_of(path)
     if fmt == "yaml":
         text = dump_yaml(data)
     else:

@@ -501,7 +501,7 @@ class HyperParameterManager:
         """Write current values to YAML (nested) or JSON, chosen by extension."""
         from ._files import dump_values_file
 
-        dump_values_file(path, self.get_tree(), serial_format=serial_format)
+        dump_values_file(path, _plain_tree(self.get_tree()), _fmt(serial_format))
         return self
 
     def load(
@@ -510,7 +510,7 @@ class HyperParameterManager:
         """Set values from a YAML or JSON file, checked against the registry."""
         from ._files import load_values_file
 
-        data = load_values_file(path, serial_format=serial_format)
+        data = load_values_file(path, _fmt(serial_format))
         self.set_checked(data, path, source=source)
         return self
 
@@ -657,6 +657,24 @@ def _as_path_list(path: PathArg) -> List[str]:
     if isinstance(path, (str, os.PathLike)):
         return [os.fspath(path)]
     return [os.fspath(p) for p in path]
+
+
+def _fmt(serial_format: str) -> Optional[str]:
+    if serial_format in (None, "auto"):
+        return None
+    if serial_format not in ("yaml", "json"):
+        raise ValuesFileError(
+            "unsupported values format {!r}; use auto, yaml or json".format(
+                serial_format
+            )
+        )
+    return serial_format
+
+
+def _plain_tree(tree):
+    from ._listing import _plain
+
+    return _plain(tree)
 
 
 def _call_value(call) -> Any:

@@ -1,0 +1,213 @@
+"""``hpreg lint``: every problem in hyperparameter declarations, compiler style.
+
+Reports second defaults, names used without any default, non-literal names and
+hints, hints that contradict the default, near-duplicate names, shadowed manager
+names and files that do not parse. ``# hpreg: ignore`` on a line silences it.
+"""
+
+import difflib
+import re
+from typing import Dict, Iterable, List
+
+from . import _source
+from ._checks import check_hints
+from .errors import DoubleAssignmentException, HintViolationError, ImpossibleTree
+from .manager import HyperParameterManager, PathArg, _as_path_list
+
+IGNORE_MARK = re.compile(r"#\s*hpreg:\s*ignore\b")
+_WORD_SPLIT = re.compile(r"[._]")
+
+
+class LintProblem:
+    """One finding: where it is, what kind, and the message."""
+
+    __slots__ = ("filename", "lineno", "col", "kind", "message")
+
+    def __init__(self, filename, lineno, col, kind, message):
+        self.filename = filename
+        self.lineno = lineno
+        self.col = col
+        self.kind = kind
+        self.message = message
+
+    @property
+    def location(self) -> str:
+        parts = [_source.display_path(self.filename)]
+        if self.lineno is not None:
+            parts.append(str(self.lineno))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        return "{}: {}".format(self.location, self.message)
+
+    def __repr__(self) -> str:
+        return "LintProblem({!r})".format(str(self))
+
+
+def lint_paths(
+    paths: PathArg, exclude: Iterable[str] = (), cache: bool = True
+) -> List[LintProblem]:
+    """Every problem found in the scanned files, sorted by place."""
+    from .scanner import scan_paths
+
+    scans = scan_paths(
+        _as_path_list(paths), managers=None, exclude=exclude, cache=cache
+    )
+    problems: List[LintProblem] = []
+    registries: Dict[str, HyperParameterManager] = {}
+    for scan in scans:
+        for problem in scan.problems:
+            problems.append(_from_scan_problem(scan.filename, problem))
+        for name in sorted({call.manager for call in scan.calls}):
+            manager = registries.setdefault(name, HyperParameterManager(name))
+            manager._ingest(scan, collect=True)
+            for error in manager.problems:
+                problems.append(_from_error(error))
+            manager.problems = []
+    for manager in registries.values():
+        problems.extend(_missing_defaults(manager))
+        problems.extend(_contradicting_hints(manager))
+        problems.extend(_near_duplicates(manager))
+    problems = [p for p in problems if not _ignored(p)]
+    return sorted(
+        _dedupe(problems),
+        key=lambda p: (p.filename or "", p.lineno or 0, p.col or 0, p.message),
+    )
+
+
+def _from_scan_problem(filename, problem) -> LintProblem:
+    kind = problem.kind
+    message = problem.message
+    if kind == "syntax":
+        message = "file does not parse: {}; fix it so the scan can read it".format(
+            message
+        )
+    return LintProblem(filename, problem.lineno, problem.col, kind, message)
+
+
+def _from_error(error) -> LintProblem:
+    if isinstance(error, (DoubleAssignmentException, ImpossibleTree)):
+        second = getattr(error, "second", None)
+        kind = (
+            "second_default"
+            if isinstance(error, DoubleAssignmentException)
+            else "impossible_tree"
+        )
+        if second is not None:
+            return LintProblem(
+                second.filename, second.lineno, second.col, kind, str(error)
+            )
+    text = str(error)
+    filename = getattr(error, "filename", None)
+    lineno = getattr(error, "lineno", None)
+    prefix = re.match(r"^[^:]+:\d+(:\d+)?: ", text)
+    if prefix:
+        text = text[prefix.end() :]
+    return LintProblem(filename, lineno, None, type(error).__name__, text)
+
+
+def _missing_defaults(manager: HyperParameterManager) -> List[LintProblem]:
+    out = []
+    for name in manager.names():
+        if name in manager._defaults:
+            continue
+        first = manager.get_occurrences(name)[0]
+        out.append(
+            LintProblem(
+                first.filename,
+                first.lineno,
+                first.col,
+                "no_default",
+                "'{}' is used without a default anywhere; give one occurrence a "
+                'default: {}("{}", <default>)'.format(name, manager.placeholder, name),
+            )
+        )
+    return out
+
+
+def _contradicting_hints(manager: HyperParameterManager) -> List[LintProblem]:
+    out = []
+    for name in manager.names():
+        default_row = manager._defaults.get(name)
+        if default_row is None or not default_row.is_literal:
+            continue
+        for occurrence in manager.get_occurrences(name):
+            try:
+                check_hints(name, default_row.value, occurrence.hints)
+            except HintViolationError as error:
+                out.append(
+                    LintProblem(
+                        occurrence.filename,
+                        occurrence.lineno,
+                        occurrence.col,
+                        "hint",
+                        "the default contradicts its hints: {}".format(error),
+                    )
+                )
+    return out
+
+
+def _near_duplicates(manager: HyperParameterManager) -> List[LintProblem]:
+    names = manager.names()
+    out = []
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            if not looks_like_typo(first, second):
+                continue
+            where_first = manager.get_occurrences(first)[0]
+            where_second = manager.get_occurrences(second)[0]
+            out.append(
+                LintProblem(
+                    where_second.filename,
+                    where_second.lineno,
+                    where_second.col,
+                    "near_duplicate",
+                    "'{}' looks like a typo of '{}' ({}); use one name, or add "
+                    "'# hpreg: ignore' if both are meant".format(
+                        second, first, where_first.short_location
+                    ),
+                )
+            )
+    return out
+
+
+def looks_like_typo(first: str, second: str) -> bool:
+    """Whether two names differ like a typo, not by a whole word (``lr_min``/``lr_max``)."""
+    if first == second:
+        return False
+    if first.lower() == second.lower():
+        return True
+    if difflib.SequenceMatcher(None, first, second).ratio() < 0.8:
+        return False
+    if re.sub(r"\d+", "#", first) == re.sub(r"\d+", "#", second):
+        return False  # layer1 / layer2: numbered, not misspelt
+    words_a, words_b = _WORD_SPLIT.split(first), _WORD_SPLIT.split(second)
+    if len(words_a) == len(words_b):
+        differing = [(a, b) for a, b in zip(words_a, words_b) if a != b]
+        if len(differing) == 1:
+            a, b = differing[0]
+            if difflib.SequenceMatcher(None, a, b).ratio() < 0.75:
+                return False  # a whole word differs: min / max, train / test
+    return True
+
+
+def _ignored(problem: LintProblem) -> bool:
+    if problem.lineno is None:
+        return False
+    lines = _source.source_lines(problem.filename)
+    if not 1 <= problem.lineno <= len(lines):
+        return False
+    return bool(IGNORE_MARK.search(lines[problem.lineno - 1]))
+
+
+def _dedupe(problems: List[LintProblem]) -> List[LintProblem]:
+    seen = set()
+    out = []
+    for problem in problems:
+        key = (problem.filename, problem.lineno, problem.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(problem)
+    return out
