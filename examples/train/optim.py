@@ -44,10 +44,12 @@ def sgd_step(params, batch, velocity):
     momentum = _("optim.momentum", 0.0, low=0.0, high=1.0)
     eps = 1e-4
     base = loss(params, batch)
+    grads = {}
     for key in list(_flat_keys(params)):
         old = _get(params, key)
         _set(params, key, old + eps)
-        grad = (loss(params, batch) - base) / eps
+        grads[key] = (loss(params, batch) - base) / eps
         _set(params, key, old)
+    for key, grad in grads.items():
         velocity[key] = momentum * velocity.get(key, 0.0) + grad
-        _set(params, key, old - lr * velocity[key])
+        _set(params, key, _get(params, key) - lr * velocity[key])
