@@ -184,7 +184,7 @@ class Sweep:
         ``point_so_far`` is a read-only view holding this sweep's values, those of
         earlier factors of enclosing products and let variables.
         """
-        from ._sweep_nodes import Derive
+        from ._sweep_ops import Derive
 
         items: Dict[str, Callable] = {}
         for mapping in mappings:
@@ -199,13 +199,13 @@ class Sweep:
 
     def where(self, pred: Callable[[Point], Any]) -> "Sweep":
         """Keep the points for which ``pred(point_so_far)`` is true."""
-        from ._sweep_nodes import Where
+        from ._sweep_ops import Where
 
         return Where(self, pred)
 
     def unique(self) -> "Sweep":
         """Drop repeated points, keeping the first of each (lists and dicts compare by value)."""
-        from ._sweep_nodes import Unique
+        from ._sweep_ops import Unique
 
         return Unique(self)
 
@@ -214,7 +214,7 @@ class Sweep:
 
         The ``n`` shards partition the sweep.
         """
-        from ._sweep_nodes import Shard
+        from ._sweep_ops import Shard
 
         return Shard(self, k, n)
 
@@ -223,6 +223,6 @@ class Sweep:
 
         The indices are ``random.Random(seed).sample(range(len(s)), n)``.
         """
-        from ._sweep_nodes import Sample
+        from ._sweep_ops import Sample
 
         return Sample(self, n, seed)

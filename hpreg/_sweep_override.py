@@ -8,22 +8,9 @@ see ``top``'s values. The repeats that creates are dropped; ``base``'s own stay.
 from typing import Any, Dict, FrozenSet, Iterator, Tuple
 
 from ._sweep_base import Point, Sweep, freeze, freeze_point
-from ._sweep_nodes import (
-    Axis,
-    Defaults,
-    Derive,
-    Fixed,
-    FromFunction,
-    Let,
-    Product,
-    Sample,
-    Shard,
-    Table,
-    Union,
-    Unique,
-    Where,
-    Zip,
-)
+from ._sweep_leaves import Axis, Fixed, FromFunction, Let, Table, Zip
+from ._sweep_nodes import Product, Union
+from ._sweep_ops import Defaults, Derive, Sample, Shard, Unique, Where
 from .errors import SweepError
 
 
@@ -222,7 +209,7 @@ class Override(Sweep):
                 base = self._pinned[pins] = _hide(self.base, pins)
             first: Dict[Any, Any] = {}
             for point in base._iter(top_point):
-                own, hidden = _split(point)
+                own, hidden = _split(point, pins)
                 if first.setdefault(freeze_point(own), hidden) == hidden:
                     yield own
 
@@ -233,10 +220,12 @@ class Override(Sweep):
         return "override({!r}, {!r})".format(self.base, self.top)
 
 
-def _split(point: Point) -> Tuple[Point, Any]:
+def _split(point: Point, pins: FrozenSet) -> Tuple[Point, Any]:
+    """(the point, what ``base`` set for ``pins``); hidden keys of an enclosing
+    override (a nested one, pinned twice) stay in the point for it to split."""
     own, hidden = {}, []
     for k, v in point.items():
-        if type(k) is _Hidden:
+        if type(k) is _Hidden and k.name in pins:
             hidden.append((k, freeze(v)))
         else:
             own[k] = v

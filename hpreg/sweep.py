@@ -24,22 +24,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Dict, Iterable, List, Sequence
 
 from ._sweep_base import Sweep, value_repr
-from ._sweep_nodes import (
-    Axis,
-    Defaults,
-    Derive,
-    Fixed,
-    FromFunction,
-    Let,
-    Product,
-    Sample,
-    Shard,
-    Table,
-    Union,
-    Unique,
-    Where,
-    Zip,
-)
+from ._sweep_leaves import Axis, Fixed, FromFunction, Let, Table, Zip
+from ._sweep_nodes import Product, Union
+from ._sweep_ops import Defaults, Derive, Sample, Shard, Unique, Where
 from ._sweep_override import Override
 from .errors import SweepError
 
@@ -203,13 +190,14 @@ def zip(*axes_dicts: Mapping, **axes: Any) -> Sweep:  # noqa: A001 (the contract
 def let(*axes_dicts: Mapping, **axes: Any) -> Sweep:
     """Sweep variables: they vary like axes, feed ``derive`` and ``where``, and are
     removed from the final points."""
-    nodes = _factors("let()", axes_dicts, axes)
-    for node in nodes:
-        if not isinstance(node, (Axis, Fixed)):
+    for i, axes_dict in enumerate(axes_dicts):
+        if not isinstance(axes_dict, Mapping):
             raise SweepError(
-                "let(): positional arguments must be dicts of variables, got "
-                "{}".format(value_repr(node))
+                "let(): positional argument {} is {}; pass dicts of variables such "
+                "as {{'maxfun': range(10, 151, 10)}}".format(i, value_repr(axes_dict)),
+                index=i,
             )
+    nodes = _factors("let()", axes_dicts, axes)
     return Let(Product(nodes))
 
 
