@@ -575,10 +575,15 @@ class HyperParameterManager:
 
     def provenance(self, name: str) -> Provenance:
         """Where the current value of ``name`` came from."""
-        occurrence = self._set.get(name) or self._called.get(name)
+        occurrence = self._set.get(name)
         if occurrence is not None:
             return occurrence.provenance
-        occurrence = self._defaults.get(name)
+        called, scanned = self._called.get(name), self._defaults.get(name)
+        if called is not None and not (
+            scanned is not None and _same(scanned.value, called.value)
+        ):
+            return called.provenance  # a call default that differs from the scan's
+        occurrence = scanned
         if occurrence is not None:
             return Provenance("default", occurrence.filename, occurrence.lineno)
         raise self._missing_error(name)
