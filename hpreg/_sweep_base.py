@@ -6,6 +6,7 @@ module turns it into ``len``, indexing, iteration, ``count`` and the chained met
 
 import operator
 import reprlib
+import sys
 from typing import Any, Callable, Dict, FrozenSet, Iterator, Optional, Tuple
 
 from .errors import SweepError
@@ -124,6 +125,11 @@ class Sweep:
     def __len__(self) -> int:
         if self._size is None:
             raise self._no_length()
+        if self._size > sys.maxsize:
+            raise OverflowError(
+                "the sweep has {} points, more than len() can return; use "
+                ".count()".format(self._size)
+            )
         return self._size
 
     def count(self) -> int:

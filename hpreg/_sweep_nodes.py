@@ -84,11 +84,25 @@ class Product(Sweep):
             self._leaf_names = tuple(name for name, _ in columns)
             self._leaf_values = tuple(values for _, values in columns)
             self._eager = sum(map(len, self._leaf_values)) <= _EAGER_VALUES
+            return
+        # Runs of plain axes between other factors enumerate as one fast block.
+        blocks: List[Sweep] = []
+        run: List[Sweep] = []
+        for factor in self.factors + (None,):
+            if factor is not None and _leaf_columns(factor) is not None:
+                run.append(factor)
+                continue
+            if len(run) > 1:
+                blocks.append(Product(run))
+            else:
+                blocks.extend(run)
+            run = []
+            if factor is not None:
+                blocks.append(factor)
+        self._blocks = tuple(blocks)
 
     def _iter(self, ctx: Point) -> Iterator[Point]:
         if self._leaves is None:
-            if not self.factors:
-                return iter((dict(ctx),))
             return self._nested(0, ctx)
         if self._eager:
             combos = itertools.product(*self._leaf_values)
@@ -99,8 +113,8 @@ class Product(Sweep):
         return _with_ctx(ctx, self._leaf_names, combos)
 
     def _nested(self, j: int, ctx: Point) -> Iterator[Point]:
-        factor = self.factors[j]
-        if j == len(self.factors) - 1:
+        factor = self._blocks[j]
+        if j == len(self._blocks) - 1:
             yield from factor._iter(ctx)
         else:
             for point in factor._iter(ctx):
@@ -117,14 +131,14 @@ class Product(Sweep):
             point.update(zip(self._leaf_names, picked))
             return point
         positions = []
-        for factor in reversed(self.factors):
+        for factor in reversed(self._blocks):
             index, i = divmod(index, factor._size)
             positions.append(i)
         positions.reverse()
         point = ctx
-        for factor, i in zip(self.factors, positions):
+        for factor, i in zip(self._blocks, positions):
             point = factor._get(i, point)
-        return point if self.factors else dict(ctx)
+        return point
 
     def _repr(self) -> str:
         return _call_repr("product", self.factors)

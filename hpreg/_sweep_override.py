@@ -90,9 +90,9 @@ def _collapse(node: Sweep, pins: FrozenSet) -> Sweep:
     if isinstance(node, Product):
         return Product([_collapse(f, pins) for f in node.factors])
     if isinstance(node, Derive):
-        return _derive(_collapse(node.child, pins), node, pins)
+        return _derive(_collapse(node.child, pins), node, pins, node._hide)
     if isinstance(node, Where):
-        return Where(_collapse(node.child, pins), node.pred)
+        return _where(_collapse(node.child, pins), node, node._hide)
     if isinstance(node, Unique):
         return Unique(_collapse(node.child, pins))
     if isinstance(node, Defaults):
@@ -108,6 +108,12 @@ def _derive(child: Sweep, node: Derive, pins: FrozenSet, hide: bool = False) -> 
     derived = Derive(child, fns)
     derived._hide = hide
     return derived
+
+
+def _where(child: Sweep, node: Where, hide: bool) -> Sweep:
+    where = Where(child, node.pred)
+    where._hide = hide
+    return where
 
 
 def _hide(node: Sweep, pins: FrozenSet) -> Sweep:
@@ -137,9 +143,7 @@ def _hide(node: Sweep, pins: FrozenSet) -> Sweep:
     if isinstance(node, Derive):
         return _derive(_hide(node.child, pins), node, pins, hide=True)
     if isinstance(node, Where):
-        where = Where(_hide(node.child, pins), node.pred)
-        where._hide = True
-        return where
+        return _where(_hide(node.child, pins), node, True)
     if isinstance(node, Unique):
         return Unique(_hide(node.child, pins))
     if isinstance(node, Defaults):
@@ -151,7 +155,12 @@ def _hide(node: Sweep, pins: FrozenSet) -> Sweep:
         return Sample(_hide(node.child, pins), node.n, node.seed, node.indices)
     if isinstance(node, Override):
         return Override(_hide(node.base, pins), _hide(node.top, pins))
-    raise TypeError("cannot pin names inside {!r}".format(node))
+    if not (node._keys & pins):
+        return node  # a node of another module (a validated sweep...) left alone
+    raise TypeError(
+        "override(): cannot give the top's values to {} inside the base; override "
+        "before wrapping the sweep".format(type(node).__name__)
+    )
 
 
 class Override(Sweep):

@@ -227,6 +227,11 @@ class TestValues:
         s[0]["a"] = 99
         assert s[0] == {"a": 1}
 
+    def test_axes_around_other_factors(self):
+        s = hp.product(hp.table(("t",), [(1,), (2,)]), x=[0, 1], y="y")
+        expected = [{"t": t, "x": x, "y": "y"} for t in (1, 2) for x in (0, 1)]
+        assert list(s) == expected and [s[i] for i in range(4)] == expected
+
     def test_sweeps_are_reusable_and_nest(self):
         inner = hp.product(b=[1, 2])
         s = hp.union(hp.product(inner, a=[0]), hp.product(inner, a=[1]))
@@ -533,6 +538,8 @@ class TestShardAndSample:
     def test_sample_past_maxsize(self):
         s = grid(20)
         assert s.count() > sys.maxsize
+        with pytest.raises(OverflowError, match="more than len\\(\\) can return"):
+            len(s)
         drawn = list(s.sample(3, seed=1))
         assert len({tuple(p.values()) for p in drawn}) == 3
         assert drawn == list(s.sample(3, seed=1))
