@@ -15,7 +15,17 @@ from .errors import (
     did_you_mean,
     suggestion_text,
 )
-from .sweep import Axis, Defaults, Derive, Fixed, FromFunction, Let, Table, Zip
+from .sweep import (
+    Axis,
+    Defaults,
+    Derive,
+    Fixed,
+    FromFunction,
+    Let,
+    Override,
+    Table,
+    Zip,
+)
 
 # An axis longer than this is checked by its bounds alone when it is a range.
 _RANGE_SCAN_LIMIT = 10_000
@@ -39,6 +49,8 @@ class _Checker:
         self.manager = manager
         self.source = source
         self.known = manager._known_names()
+        # let variables of an override's base that the top sets: not hyperparameters
+        self.variables: Set[Any] = set()
 
     def where(self, node: Any, name: str) -> str:
         origin = getattr(node, "origin", None)
@@ -48,7 +60,7 @@ class _Checker:
         return "sweep: {}".format(label)
 
     def check_name(self, name: Any, where: str) -> None:
-        if name in self.known:
+        if name in self.known or name in self.variables:
             return
         suggestions = did_you_mean(str(name), self.known)
         raise UnknownHyperparameterError(
@@ -62,6 +74,8 @@ class _Checker:
 
     def check_value(self, name: Any, value: Any, where: str) -> Any:
         self.check_name(name, where)
+        if name in self.variables:
+            return value
         default = self.manager.get_default(name)
         value = coerce_to_default(name, value, default, where)
         check_hints(name, value, self.manager.get_hints(name), where)
@@ -69,6 +83,8 @@ class _Checker:
 
     def check_values(self, name: Any, values, where: str) -> None:
         self.check_name(name, where)
+        if name in self.variables:
+            return
         if isinstance(values, range) and len(values) > _RANGE_SCAN_LIMIT:
             # A long range: its type is int and its extremes bound every value.
             self.check_value(name, values[0], where)
@@ -90,6 +106,8 @@ class _Checker:
     def walk(self, node: Sweep, dynamic: Set[str]) -> None:
         if isinstance(node, Let):
             return  # sweep variables are not hyperparameters
+        if isinstance(node, Override):
+            self.variables |= set(node.clash) & set(node.base._lets)
         if isinstance(node, Axis):
             self.check_values(node.name, node.values, self.where(node, node.name))
         elif isinstance(node, Fixed):
