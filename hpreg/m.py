@@ -8,7 +8,9 @@ __all__ = []  # type: ignore[var-annotated]
 
 
 def __getattr__(name):
-    if name.startswith("__") and name.endswith("__"):
+    # only ``__x__`` names are Python's (``__path__``, ``__wrapped__``, probed by
+    # tools); ``__``, ``___``... are plain names that hpman's zoo accepts
+    if name[:2] == name[-2:] == "__" and name.strip("_"):
         raise AttributeError(name)
     from .manager import get_manager
 
@@ -18,4 +20,4 @@ def __getattr__(name):
 def __dir__():
     from .manager import managers
 
-    return sorted(managers())
+    return sorted(managers().names())

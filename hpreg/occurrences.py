@@ -9,7 +9,7 @@ import ast
 import collections
 import enum
 import functools
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from . import _source
 from .errors import NotLiteralEvaluable
@@ -349,9 +349,27 @@ L = HyperParameterDBLambdas
 class HyperParamNode:
     """All occurrences of one name, highest priority first (hpman's node)."""
 
-    def __init__(self, name: str, occurrences: List[HyperParameterOccurrence]):
+    def __init__(
+        self, name: str = "", occurrences: Iterable[HyperParameterOccurrence] = ()
+    ):
         self.name = name
         self._db = sorted(occurrences, key=lambda o: -o.value_priority)
+
+    def push(self, occurrence: HyperParameterOccurrence) -> None:
+        """Add an occurrence; call and setter ones keep one slot per value priority."""
+        rank = occurrence.value_priority
+        if occurrence.priority == P.PRIORITY_PARSED_FROM_SOURCE_CODE:
+            self._db.append(occurrence)
+            self._db.sort(key=lambda o: -o.value_priority)
+            return
+        for i, row in enumerate(self._db):
+            if row.value_priority == rank:
+                self._db[i] = occurrence
+                return
+            if row.value_priority < rank:
+                self._db.insert(i, occurrence)
+                return
+        self._db.append(occurrence)
 
     def get(self) -> Optional[HyperParameterOccurrence]:
         return self._db[0] if self._db else None
