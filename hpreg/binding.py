@@ -58,7 +58,7 @@ _PICKLE_WARNING = "unpickling runs code from the file"
 
 def bind(
     parser: argparse.ArgumentParser,
-    manager: Any,
+    hp_mgr: Any,
     *,
     prefix: Optional[str] = None,
     inject_actions: Union[bool, Sequence[str]] = True,
@@ -66,7 +66,7 @@ def bind(
     serial_format: str = "auto",
     show_defaults: bool = True,
 ) -> argparse.ArgumentParser:
-    """Add an option per hyperparameter of ``manager`` to ``parser`` (hpargparse's bind).
+    """Add an option per hyperparameter of ``hp_mgr`` to ``parser`` (hpargparse's bind).
 
     ``--weight-decay`` (and ``--weight_decay``) sets ``weight_decay``; ``prefix="hp."``
     makes it ``--hp.weight-decay``. ``inject_actions`` picks the ``--hp-*`` actions
@@ -85,8 +85,8 @@ def bind(
                 ", ".join(SERIAL_FORMATS), serial_format
             )
         )
-    _apply_env_config(manager)
-    binding = _Binding(parser, manager, prefix or "", actions, action_prefix)
+    _apply_env_config(hp_mgr)
+    binding = _Binding(parser, hp_mgr, prefix or "", actions, action_prefix)
     binding.serial_format = serial_format
     binding.add_options(show_defaults)
     binding.install()
@@ -94,13 +94,13 @@ def bind(
 
 
 def parse_args(
-    manager: Any,
+    hp_mgr: Any,
     paths: Optional[Iterable[Union[str, os.PathLike]]] = None,
     parser: Optional[argparse.ArgumentParser] = None,
     argv: Optional[Sequence[str]] = None,
     **bind_options: Any,
 ) -> argparse.Namespace:
-    """Scan ``paths``, bind ``manager`` to ``parser`` and parse ``argv``, in one call.
+    """Scan ``paths``, bind ``hp_mgr`` to ``parser`` and parse ``argv``, in one call.
 
     ``paths`` defaults to the calling script's file; ``parser`` to a new
     ``ArgumentParser``; ``argv`` to ``sys.argv[1:]``. Returns the namespace.
@@ -112,10 +112,10 @@ def parse_args(
         paths = [paths]
     paths = list(paths)
     if paths:
-        manager.parse_file(paths)
+        hp_mgr.parse_file(paths)
     if parser is None:
         parser = argparse.ArgumentParser()
-    bind(parser, manager, **bind_options)
+    bind(parser, hp_mgr, **bind_options)
     return parser.parse_args(argv)
 
 

@@ -182,6 +182,21 @@ class TestOptions:
         assert args.lr == 0.5 and extras == ["--unknown", "x"]
         assert manager.get_value("lr") == 0.5
 
+    def test_a_subparser_can_be_bound(self, make):
+        parser = argparse.ArgumentParser(prog="tool")
+        train = parser.add_subparsers(dest="command").add_parser("train")
+        _, manager = make(parser=train)
+        args = parser.parse_args(["train", "--lr", "0.5"])
+        assert (args.command, args.lr) == ("train", 0.5)
+        assert manager.get_value("lr") == 0.5
+
+    def test_intermixed_parsing(self, make):
+        parser = argparse.ArgumentParser(prog="train")
+        parser.add_argument("files", nargs="*")
+        parser, manager = make(parser=parser)
+        args = parser.parse_intermixed_args(["a", "--lr", "0.5", "b"])
+        assert (args.files, args.lr) == (["a", "b"], 0.5)
+
     def test_two_managers_on_one_parser(self, make):
         parser, first = make()
         second = hpreg.HyperParameterManager("hp")
@@ -191,6 +206,13 @@ class TestOptions:
         assert first.get_value("lr") == 0.5
         assert second.get_value("lr") == 2.0
         assert getattr(args, "hp.lr") == 2.0
+
+    def test_hpargparse_keyword_names(self):
+        manager = hpreg.HyperParameterManager("_")
+        manager.parse_source('_("lr", 0.1)\n')
+        parser = argparse.ArgumentParser()
+        bind(parser=parser, hp_mgr=manager, show_defaults=False)
+        assert parser.parse_args(["--lr", "1"]).lr == 1.0
 
     def test_bad_bind_arguments(self, make):
         with pytest.raises(ValueError, match="unknown action 'print'"):
