@@ -25,13 +25,6 @@ EXPLICIT_MANAGER = (
     'from hpreg import HyperParameterManager\n\n_ = HyperParameterManager("_")\n'
 )
 
-SCANNER_HIDES_EXPLICIT_MANAGER = pytest.mark.xfail(
-    strict=True,
-    reason='scanner bug: `_ = HyperParameterManager("_")` (hpman\'s test files '
-    "1/1.py and 2/2.py) counts as a binding to something else, so every _() call "
-    "in that module is hidden and the files declare nothing",
-)
-
 
 def f(relative):
     return os.path.join(DATA, relative)
@@ -44,15 +37,12 @@ def fixture_hpm():
 
 @pytest.fixture(
     name="files",
-    params=[
-        pytest.param("upstream", marks=SCANNER_HIDES_EXPLICIT_MANAGER),
-        "hpreg.m",
-    ],
+    params=["upstream", "hpreg.m"],
 )
 def fixture_files(request, tmp_path):
     """A path maker for hpman's test files: as upstream wrote them (the manager made
     with ``HyperParameterManager("_")`` in 1/1.py and 2/2.py), or with the manager
-    imported from ``hpreg.m``, which checks the rest of each test meanwhile."""
+    imported from ``hpreg.m`` as hpreg's users write it."""
     if request.param == "upstream":
         return f
     root = tmp_path / "hpman"
