@@ -117,6 +117,8 @@ class HyperParameterManager:
         """Add one file's scan records, replacing what that file gave before."""
         key = getattr(scan, "realpath", None) or scan.filename
         self._forget_file(key)
+        self.scan_errors = [e for e in self.scan_errors if e.key != key]
+        self._current_key = key
         _source.forget_file(scan.filename)
         for problem in scan.problems:
             if problem.manager not in (None, self.placeholder):
@@ -146,18 +148,14 @@ class HyperParameterManager:
     def _handle_problem(self, filename, problem, strict, collect):
         where = _source.display_path(filename)
         if problem.kind == "syntax":
-            message = "{}:{}: skipped, {}".format(
-                where, problem.lineno, problem.message
-            )
-            self.scan_errors.append(problem)
+            error = skipped_file_error(filename, problem, self._current_key, strict)
             if strict:
-                raise ScanError(
-                    message, filename, problem.lineno, problem.col, problem.code
-                )
+                raise error
+            self.scan_errors.append(error)
             if not collect:
-                warnings.warn(message, ScanWarning, stacklevel=4)
+                warnings.warn(str(error), ScanWarning, stacklevel=4)
             else:
-                self.problems.append(ScanError(message, filename, problem.lineno))
+                self.problems.append(error)
             return
         error_class = {
             "non_literal_name": NotLiteralNameException,
@@ -295,6 +293,7 @@ class HyperParameterManager:
 
     def _missing_error(self, name: str) -> MissingValueError:
         rows = self._parsed.get(name)
+        suggestions: List[str] = []
         if rows:
             places = ", ".join(o.short_location for o in rows[:3])
             message = (
@@ -308,7 +307,7 @@ class HyperParameterManager:
                 'never set{}; give it a default, e.g. _("{}", <default>), and scan '
                 "the file that declares it"
             ).format(name, suggestion_text(suggestions), name)
-        return MissingValueError(message, name=name)
+        return MissingValueError(message, name=name, suggestions=suggestions)
 
     def exists(self, hp_name: str) -> bool:
         """Whether the hyperparameter has a value."""
@@ -336,8 +335,11 @@ class HyperParameterManager:
         values = {}
         for name in self._order:
             value = self._effective(name)
-            if not isinstance(value, EmptyValue):
-                values[name] = value
+            if isinstance(value, EmptyValue):
+                continue
+            if name not in self._set and self._has_set_under(name):
+                continue  # a group set at runtime replaces a scanned dict value
+            values[name] = value
         return values
 
     def get_nodes(self) -> List[HyperParamNode]:
@@ -662,6 +664,27 @@ def _as_path_list(path: PathArg) -> List[str]:
     if isinstance(path, (str, os.PathLike)):
         return [os.fspath(path)]
     return [os.fspath(p) for p in path]
+
+
+def skipped_file_error(
+    filename: str, problem, key: Optional[str] = None, strict: bool = False
+) -> ScanError:
+    """The error (or warning text) for a file a scan skipped because it does not parse."""
+    where = _source.display_path(filename)
+    position = "{}:{}".format(where, problem.lineno)
+    if problem.col is not None:
+        position += ":{}".format(problem.col)
+    fix = "scan without this file" if strict else "use strict=True to stop here"
+    error = ScanError(
+        "{}: skipped, {}; fix it, or {}".format(position, problem.message, fix),
+        filename,
+        problem.lineno,
+        problem.col,
+        getattr(problem, "code", None),
+    )
+    error.col = problem.col
+    error.key = key or filename
+    return error
 
 
 def _fmt(serial_format: str) -> Optional[str]:

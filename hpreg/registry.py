@@ -4,8 +4,14 @@ import warnings
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from . import _source
-from .errors import ScanError, ScanWarning
-from .manager import HyperParameterManager, PathArg, _as_path_list, get_manager
+from .errors import ScanWarning
+from .manager import (
+    HyperParameterManager,
+    PathArg,
+    _as_path_list,
+    get_manager,
+    skipped_file_error,
+)
 
 
 def parse_file(
@@ -67,15 +73,20 @@ def _dispatch(scans, strict: bool, collect: bool, into=None):
                 touched[name] = into.setdefault(name, HyperParameterManager(name))
         return touched[name]
 
+    skipped = []
     for scan in scans:
-        syntax = [p for p in scan.problems if p.kind == "syntax"]
-        for problem in syntax:
-            error = _syntax_error(scan.filename, problem)
+        for problem in scan.problems:
+            if problem.kind != "syntax":
+                continue
+            error = skipped_file_error(
+                scan.filename, problem, getattr(scan, "realpath", None), strict
+            )
             if strict:
                 raise error
+            skipped.append(error)
             problems.append(error)
             if not collect:
-                warnings.warn(str(error), ScanWarning, stacklevel=3)
+                warnings.warn(str(error), ScanWarning, stacklevel=4)
         names = {call.manager for call in scan.calls}
         names |= {p.manager for p in scan.problems if p.manager}
         names |= set(scan.imports.values())
@@ -85,12 +96,20 @@ def _dispatch(scans, strict: bool, collect: bool, into=None):
             if collect:
                 problems.extend(manager.problems)
                 manager.problems = []
+    pool = get_managers_pool(into)
+    for error in skipped:  # a file that no longer parses no longer declares anything
+        for manager in pool:
+            manager._forget_file(error.key)
+    holders = list(touched.values()) or [manager_for("_")]
+    for manager in holders:
+        keys = {error.key for error in skipped}
+        manager.scan_errors = [e for e in manager.scan_errors if e.key not in keys]
+        manager.scan_errors.extend(skipped)
     return [touched[name] for name in sorted(touched)], problems
 
 
-def _syntax_error(filename: str, problem) -> ScanError:
-    where = _source.display_path(filename)
-    message = "{}:{}: skipped, {}; fix it, or scan without this file".format(
-        where, problem.lineno, problem.message
-    )
-    return ScanError(message, filename, problem.lineno, problem.col, problem.code)
+def get_managers_pool(into) -> List[HyperParameterManager]:
+    """The managers a scan may have filled before: ``into``'s or ``hpreg.m``'s."""
+    from .manager import managers
+
+    return list(into.values()) if into is not None else list(managers())

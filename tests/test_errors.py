@@ -121,17 +121,6 @@ def absolute(relative):
     return lambda value: os.path.realpath(value) == os.path.realpath(relative)
 
 
-MISSING_SUGGESTIONS = pytest.mark.xfail(
-    strict=True,
-    reason="manager.py bug: MissingValueError keeps its did-you-mean only in the "
-    "message, not as .suggestions (UnknownHyperparameterError has it)",
-)
-SCAN_POSITION = pytest.mark.xfail(
-    strict=True,
-    reason="manager.py/registry.py bug: a skipped file's position is path:line, "
-    "without the column the scanner found (convention: path:line:col), and the "
-    "manager's message has no '; how to fix' part",
-)
 VALUES_PATH = pytest.mark.xfail(
     strict=True,
     reason="_files.py bug (values files named by Manager.load): the path is shown "
@@ -281,7 +270,6 @@ ERRORS = [
         r"hyperparameter 'dept'",
         {"suggestions": ["depth"]},
         id="missing-typo-suggestions-field",
-        marks=MISSING_SUGGESTIONS,
     ),
     pytest.param(
         strict_scan,
@@ -299,7 +287,6 @@ ERRORS = [
         r".*fix",
         {},
         id="scan-strict-column-and-fix",
-        marks=SCAN_POSITION,
     ),
     pytest.param(
         registry_strict_scan,
@@ -517,22 +504,12 @@ class TestScanWarning:
         problem = manager.scan_errors[0]
         assert (problem.lineno, problem.col) == (3, 17)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="manager.py bug: _.scan_errors holds the scanner's Problem records, "
-        "which do not say which file was skipped",
-    )
     def test_scan_errors_names_the_file(self):
         manager, _caught = self.scan_tree()
         assert os.path.realpath(manager.scan_errors[0].filename) == os.path.realpath(
             "src/broken.py"
         )
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="manager.py bug: a rescan appends the same skipped file to "
-        "_.scan_errors again (rescans must be idempotent)",
-    )
     def test_rescan_does_not_repeat_scan_errors(self):
         manager, _caught = self.scan_tree()
         with warnings.catch_warnings():
@@ -540,7 +517,6 @@ class TestScanWarning:
             manager.parse_file(os.path.abspath("src"))
         assert len(manager.scan_errors) == 1
 
-    @SCAN_POSITION
     def test_warning_has_column_and_fix(self):
         _manager, caught = self.scan_tree()
         assert re.match(
@@ -558,11 +534,6 @@ class TestScanWarning:
         assert re.match(r"src/broken\.py:3\b", str(caught[0].message))
         assert [m.get_values() for m in managers] == [{"lr": 0.1}]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="registry.py bug: hpreg.parse_file warns with stacklevel=3, so the "
-        "ScanWarning points into hpreg/registry.py instead of the caller",
-    )
     def test_all_managers_warning_points_at_caller(self):
         write("src/broken.py", HEADER + 'x = _("broken", (1,\n')
         with warnings.catch_warnings(record=True) as caught:
@@ -570,11 +541,6 @@ class TestScanWarning:
             hpreg.parse_file(os.path.abspath("src"))
         assert caught[0].filename == __file__
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="registry.py bug: hpreg.parse_file records skipped files in no "
-        "manager's _.scan_errors",
-    )
     def test_all_managers_scan_errors(self):
         write("src/ok.py", HEADER + 'lr = _("lr", 0.1)\n')
         write("src/broken.py", HEADER + 'x = _("broken", (1,\n')

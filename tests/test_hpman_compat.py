@@ -378,12 +378,6 @@ class TestNestedParams:
         assert hpm.get_tree() == {"a": {"b": 1}, "c": {"d": 3}}
         assert hpm.get_value("c") == {"d": 3}
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="manager.py bug: get_values() still lists the scanned leaf 'c' "
-        "({'d': 2}) after 'c.d' was set, while get_value('c') and get_tree() give "
-        "{'d': 3}; hpman 0.13 gives {'a.b': 1, 'c.d': 3}",
-    )
     def test_nested_case2_2_values(self, hpm):
         # not upstream: get_values() after test_nested_case2_2, as hpman 0.13 has it
         hpm.parse_source("_('a.b', 1)\n_('c', {'d': 2})\n_('a.b')\n")
