@@ -32,14 +32,14 @@ def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> A
             value = float(value)
     elif isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, tuple):
+    elif isinstance(default, (list, tuple)):
         ok = isinstance(value, (list, tuple))
         if ok:
-            value = tuple(value)
-    elif isinstance(default, list):
-        ok = isinstance(value, (list, tuple))
+            value = _like(default, value)
+    elif isinstance(default, dict):
+        ok = isinstance(value, dict)
         if ok:
-            value = list(value)
+            value = _like(default, value)
     else:
         ok = isinstance(value, expected)
     if not ok:
@@ -59,6 +59,23 @@ def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> A
             value=value,
             expected=expected,
         )
+    return value
+
+
+def _like(default: Any, value: Any) -> Any:
+    """``value`` with tuples where ``default`` has them (YAML and JSON have no tuple)."""
+    if isinstance(default, (list, tuple)) and isinstance(value, (list, tuple)):
+        if default:
+            items = [
+                _like(default[min(i, len(default) - 1)], v) for i, v in enumerate(value)
+            ]
+        else:
+            items = list(value)
+        return tuple(items) if isinstance(default, tuple) else items
+    if isinstance(default, dict) and isinstance(value, dict):
+        return {
+            k: _like(default[k], v) if k in default else v for k, v in value.items()
+        }
     return value
 
 

@@ -12,6 +12,8 @@ from typing import Any, Optional, Type
 
 import yaml
 
+from ._source import display_path
+
 from .errors import HpregError, UsageError, ValuesFileError
 
 __all__ = [
@@ -145,10 +147,10 @@ def _yaml_error(exc, source, error):
     elif context and context != "while constructing a mapping":
         problem = "{} ({})".format(problem, context)
     line = column = None
-    where = source
+    where = display_path(source)
     if mark is not None:
         line, column = mark.line + 1, mark.column + 1
-        where = "{}:{}:{}".format(source, line, column)
+        where = "{}:{}:{}".format(display_path(source), line, column)
     return error(
         "{}: invalid YAML: {}; {}".format(where, problem, fix),
         path=source,
@@ -175,12 +177,16 @@ def _read_text(path, error):
             return f.read()
     except FileNotFoundError:
         raise error(
-            "{}: file not found; check the path".format(path), path=str(path), key=None
+            "{}: file not found; check the path".format(display_path(str(path))),
+            path=str(path),
+            key=None,
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise error(
-            "{}: cannot read: {}".format(path, reason), path=str(path), key=None
+            "{}: cannot read: {}".format(display_path(str(path)), reason),
+            path=str(path),
+            key=None,
         ) from None
 
 
@@ -251,7 +257,7 @@ def _format_of(path):
         return "json"
     raise ValuesFileError(
         "{}: unsupported extension {!r}; use .yaml, .yml or .json".format(
-            path, ext or "(none)"
+            display_path(str(path)), ext or "(none)"
         ),
         path=str(path),
         key=None,
@@ -275,7 +281,7 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
             problem = getattr(exc, "msg", str(exc))
             raise ValuesFileError(
                 "{}:{}:{}: invalid JSON: {}; fix the file's syntax".format(
-                    path, line, column, problem
+                    display_path(str(path)), line, column, problem
                 ),
                 path=str(path),
                 line=line,
@@ -288,7 +294,9 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
     if not isinstance(data, dict):
         raise ValuesFileError(
             "{}: a values file must be a mapping of names to values, not {}; "
-            "write one 'name: value' per line".format(path, type(data).__name__),
+            "write one 'name: value' per line".format(
+                display_path(str(path)), type(data).__name__
+            ),
             path=str(path),
             key=None,
         )

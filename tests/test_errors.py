@@ -121,12 +121,6 @@ def absolute(relative):
     return lambda value: os.path.realpath(value) == os.path.realpath(relative)
 
 
-VALUES_PATH = pytest.mark.xfail(
-    strict=True,
-    reason="_files.py bug (values files named by Manager.load): the path is shown "
-    "as given, so an absolute path under the working directory is not made relative",
-)
-
 # (trigger, exception, built-ins, message regex from the start, fields)
 ERRORS = [
     pytest.param(
@@ -463,7 +457,6 @@ def test_every_error_class_has_a_row():
         pytest.param("values.toml", "lr = 1\n", id="unsupported-extension"),
     ],
 )
-@VALUES_PATH
 def test_values_file_path_is_relative(filename, text):
     with pytest.raises(ValuesFileError) as info:
         load(filename, text, by_absolute_path=True)

@@ -164,11 +164,6 @@ class TestYamlRoundTrip:
         text = 'from hpreg.m import _\n_("x", {!r})\n'.format(default)
         assert same(round_trip(text).get_value("x"), default)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="_checks.coerce_to_default bug: only a top-level tuple default gets "
-        "a tuple back from YAML; a tuple inside a list or dict comes back a list",
-    )
     @pytest.mark.parametrize("default", [[(1, 2)], {"a": (1, 2)}, ((1, 2), (3,))])
     def test_nested_tuples(self, default):
         text = 'from hpreg.m import _\n_("x", {!r})\n'.format(default)
