@@ -13,7 +13,6 @@ from typing import Any, Optional, Type
 import yaml
 
 from ._source import display_path
-
 from .errors import HpregError, UsageError, ValuesFileError
 
 __all__ = [
