@@ -739,10 +739,9 @@ class _FileScanner:
             kind, detail = owner.status(name)
             if kind == _MANAGER:
                 return detail if self._wanted(detail) else None
-            if kind in (_HP_MODULE, _HP_PACKAGE):
+            if kind != _NEUTRAL:  # hpreg.m itself, or hidden further out anyway
                 return None
-            if kind == _NEUTRAL:
-                break
+            break
         return name if name in self.bare else None
 
     def _hidden_problem(self, name, binding, manager, count, first) -> Problem:
@@ -971,13 +970,14 @@ def _exclude_matcher(exclude: Iterable[str]):
     return excluded
 
 
+class _MissingPathError(FileNotFoundError):
+    def __str__(self) -> str:  # OSError's would put "[Errno 2]" first
+        return "{}: {}".format(self.filename, self.strerror)
+
+
 def _not_found(path: str) -> FileNotFoundError:
-    error = FileNotFoundError(
-        "{}: no such file or directory; check the path to scan".format(path)
-    )
-    error.errno = errno.ENOENT
-    error.filename = path
-    return error
+    message = "no such file or directory; check the path to scan"
+    return _MissingPathError(errno.ENOENT, message, path)
 
 
 def _walk_dir(root: str, root_real: str, excluded) -> List[Tuple[str, str]]:

@@ -231,3 +231,166 @@ def sweep_models(draw, names=SWEEP_NAMES, lets=LET_NAMES, depth=3):
 def sweeps(**kwargs):
     """Random sweeps (see ``sweep_models``)."""
     return sweep_models(**kwargs).map(lambda pair: pair[0])
+
+
+# --- scanner ---
+# Random modules with random ``_("name", <literal>, **<literal hints>)`` calls spread
+# over functions, loops, classes, nested expressions and unrelated code (traps
+# included: calls in strings and comments, ``obj._(...)``), with the place and the
+# value of every call written down as the source is built (gin-config's
+# testParseRandomLiterals idea). ``scanner_modules()`` draws ``(source, expected)``,
+# expected being ``[(name, has_default, value, hints, lineno, col)]`` in source order.
+import keyword as _keyword
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6)
+    | st.binary(max_size=4)
+)
+_HASHABLES = st.none() | st.booleans() | st.integers() | st.text(max_size=4)
+SCANNER_LITERALS = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.lists(inner, max_size=3).map(tuple)
+    | st.dictionaries(_HASHABLES, inner, max_size=3)
+    | st.sets(_HASHABLES, min_size=1, max_size=3),
+    max_leaves=6,
+)
+_IDENTIFIERS = st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True).filter(
+    lambda s: not _keyword.iskeyword(s)
+)
+_HP_NAMES = st.text(min_size=1, max_size=8) | st.from_regex(
+    r"[a-z]{1,4}(\.[a-z]{1,4}){0,2}", fullmatch=True
+)
+_PLAIN_LINES = (
+    "x = 1",
+    "s = '_(\"in a string\", 1)'",
+    "# _('in a comment', 2)",
+    "t = obj._('attribute of another object', 3)",
+    "u = '''\n_('in a multi-line string', 4)\n'''",
+    "hp = 5",
+    "y = [i for i in range(3)]",
+    "z = lambda a, b=2: a",
+    "w = {'é': 'ü'}",
+    "del x",
+    "print(_x, x_, __)",
+)
+_HEADERS = (
+    "def f_{n}(a, b=1):",
+    "async def g_{n}(*args, **kwargs):",
+    "for i in range(3):",
+    "if True:",
+    "while False:",
+    "with open('x') as fh:",
+    "class C_{n}:",
+    "try:",
+)
+_WRAPPERS = (
+    "{}",
+    "({})",
+    "[{}, 1]",
+    "{{'k': {}}}",
+    "f({})",
+    "{} + 0",
+    "not {}",
+    "a if {} else b",
+    "lambda: {}",
+    "[{} for i in range(2)]",
+    "{{k: {} for k in 'ab'}}",
+)
+
+
+def _literal_source(value):
+    return repr(value)
+
+
+@st.composite
+def _scanner_call(draw, manager):
+    """(text, name, has_default, value, hints) of one call, possibly multi-line."""
+    name = draw(_HP_NAMES)
+    has_default = draw(st.booleans())
+    value = draw(SCANNER_LITERALS) if has_default else None
+    hints = draw(st.dictionaries(_IDENTIFIERS, SCANNER_LITERALS, max_size=3))
+    args = [repr(name)]
+    if has_default:
+        args.append(_literal_source(value))
+    args += ["{}={}".format(k, _literal_source(v)) for k, v in hints.items()]
+    separator = draw(st.sampled_from([", ", ",\n    ", " , "]))
+    space = draw(st.sampled_from(["", " "]))
+    text = "{}{}({})".format(manager, space, separator.join(args))
+    return text, name, has_default, value, hints
+
+
+@st.composite
+def scanner_modules(draw, manager="_"):
+    lines = []
+    expected = []
+    counter = [0]
+
+    def statement(indent, in_function):
+        calls = [draw(_scanner_call(manager)) for _ in range(draw(st.integers(1, 2)))]
+        expression = "({}, {})" if len(calls) == 2 else "{}"
+        for depth in range(draw(st.integers(0, 2))):
+            inner = "({})".format(expression) if depth else expression
+            expression = draw(st.sampled_from(_WRAPPERS)).format(inner)
+        forms = ["v = {}", "{}", "print({})"] + (["return {}"] if in_function else [])
+        text = " " * indent + draw(st.sampled_from(forms)).format(expression)
+        # place each call: the text before it gives its line and column
+        pieces = text.split("{}")
+        built = pieces[0]
+        for call, piece in zip(calls, pieces[1:]):
+            before = "\n".join(lines + [built]) if lines else built
+            lineno = before.count("\n") + 1
+            col = len(before) - (before.rfind("\n") + 1) + 1
+            call_text, name, has_default, value, hints = call
+            expected.append((name, has_default, value, hints, lineno, col))
+            built += call_text + piece
+        lines.extend(built.split("\n"))
+
+    def block(indent, depth, in_function):
+        for _ in range(draw(st.integers(1, 3))):
+            kind = draw(st.sampled_from(["plain", "call", "call", "block"]))
+            if kind == "block" and depth < 3:
+                counter[0] += 1
+                header = draw(st.sampled_from(_HEADERS)).format(n=counter[0])
+                lines.append(" " * indent + header)
+                if header.startswith(("def", "async")):
+                    inner_function = True
+                elif header.startswith("class"):
+                    inner_function = False  # no ``return`` in a class body
+                else:
+                    inner_function = in_function
+                block(indent + 4, depth + 1, inner_function)
+                if header == "try:":
+                    lines.append(" " * indent + "except Exception as exc:")
+                    block(indent + 4, depth + 1, in_function)
+            elif kind == "plain":
+                lines.extend(
+                    " " * indent + line
+                    for line in draw(st.sampled_from(_PLAIN_LINES)).split("\n")
+                )
+            else:
+                statement(indent, in_function)
+        if depth:  # a block of comments alone would not parse
+            lines.append(" " * indent + "pass")
+
+    if draw(st.booleans()):
+        lines.append("from hpreg.m import {}".format(manager))
+    block(0, 0, False)
+    return "\n".join(lines) + "\n", expected
+
+
+def same_literal(a, b):
+    """Equal and of the same types all the way down (True is not 1, 0.0 not -0.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_literal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_literal(a[k], b[k]) for k in a)
+    if isinstance(a, float):
+        return repr(a) == repr(b)
+    return a == b
