@@ -121,10 +121,18 @@ class FileScan(_Record):
     """The scan of one file: its calls, problems and ``hpreg.m`` imports.
 
     ``filename`` is the path as given (for display), ``realpath`` the resolved one
-    (None for a source given as a string). ``imports`` maps local alias to manager.
+    (None for a source given as a string). ``imports`` maps local alias to manager;
+    ``module_managers`` are the managers called as ``m.NAME`` or ``hpreg.m.NAME``.
     """
 
-    __slots__ = ("filename", "realpath", "calls", "problems", "imports")
+    __slots__ = (
+        "filename",
+        "realpath",
+        "calls",
+        "problems",
+        "imports",
+        "module_managers",
+    )
 
     def __init__(
         self,
@@ -133,34 +141,38 @@ class FileScan(_Record):
         calls: Optional[List[Call]] = None,
         problems: Optional[List[Problem]] = None,
         imports: Optional[Dict[str, str]] = None,
+        module_managers: Iterable[str] = (),
     ):
         self.filename = filename
         self.realpath = realpath
         self.calls = calls if calls is not None else []
         self.problems = problems if problems is not None else []
         self.imports = imports if imports is not None else {}
+        self.module_managers = frozenset(module_managers)
 
     def _payload(self) -> tuple:
         return (
             tuple(self.imports.items()),
             tuple(c._dump() for c in self.calls),
             tuple(p._dump() for p in self.problems),
+            tuple(sorted(self.module_managers)),
         )
 
     @classmethod
     def _from_payload(cls, filename, realpath, payload) -> "FileScan":
-        imports, calls, problems = payload
+        imports, calls, problems, module_managers = payload
         return cls(
             filename,
             realpath,
             [Call(*c) for c in calls],
             [Problem(*p) for p in problems],
             dict(imports),
+            module_managers,
         )
 
     def _declared(self) -> Set[str]:
-        """Manager names this file imports from hpreg.m or calls through it."""
-        return set(self.imports.values()) | {c.manager for c in self.calls}
+        """Manager names this file takes from hpreg.m (imported or as ``m.NAME``)."""
+        return set(self.imports.values()) | self.module_managers
 
 
 # -- source text helpers -------------------------------------------------------------
@@ -645,6 +657,7 @@ class _FileScanner:
         self.calls: List[Call] = []
         self.problems: List[Problem] = []
         self.imports: Dict[str, str] = {}
+        self.module_managers: Set[str] = set()
         self.hidden: Dict[Tuple[int, str], list] = {}
 
     def scan(self, tree: ast.AST) -> None:
@@ -710,7 +723,10 @@ class _FileScanner:
         owner = _lookup(scope, base.id, self.module)
         if owner is None or owner.status(base.id)[0] != want:
             return None
-        return func.attr if self._wanted(func.attr) else None
+        if not self._wanted(func.attr):
+            return None
+        self.module_managers.add(func.attr)
+        return func.attr
 
     def _manager_of_name(self, name: str, scope: _Scope, node) -> Optional[str]:
         owner = _lookup(scope, name, self.module)
@@ -900,7 +916,14 @@ def scan_source(
         return FileScan(filename, None, [], [_syntax_problem(error, text)], {})
     scanner = _FileScanner(_Text(text), names, extra)
     scanner.scan(tree)
-    return FileScan(filename, None, scanner.calls, scanner.problems, scanner.imports)
+    return FileScan(
+        filename,
+        None,
+        scanner.calls,
+        scanner.problems,
+        scanner.imports,
+        scanner.module_managers,
+    )
 
 
 def find_manager_imports(text: str) -> Set[str]:
@@ -1159,7 +1182,7 @@ def _scan_all_managers(files, extra, store) -> List[FileScan]:
             except Exception:
                 payload = None
             else:
-                declared |= set(scan.imports.values())
+                declared |= scan._declared()
                 cached[index] = scan
                 scans.append(None)
                 continue
@@ -1178,7 +1201,7 @@ def _scan_all_managers(files, extra, store) -> List[FileScan]:
         if scan is not None:
             if scan.problems and scan.problems[0].kind == "syntax":
                 continue
-            if names - scan._declared() - extra:
+            if names - set(scan.imports.values()) - extra:
                 # scanned before the full set was known: bare calls of the others
                 scans[index] = _scan_one(display, real, None, names, store, force=True)
             continue
