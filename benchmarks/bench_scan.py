@@ -237,7 +237,9 @@ def main(argv=None):
         )
         ok = (
             cold_ratio >= COLD_TARGET
+            and first_ratio >= COLD_TARGET
             and warm_ratio >= WARM_TARGET
+            and warm_time < RESCAN_LIMIT
             and hpreg_bytes <= MEMORY_TARGET
             and found == hpman_found == injected
         )

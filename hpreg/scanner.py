@@ -117,6 +117,9 @@ class Problem(_Record):
         self.code = code
 
 
+_NOTHING: FrozenSet[str] = frozenset()
+
+
 class FileScan(_Record):
     """The scan of one file: its calls, problems and ``hpreg.m`` imports.
 
@@ -148,7 +151,7 @@ class FileScan(_Record):
         self.calls = calls if calls is not None else []
         self.problems = problems if problems is not None else []
         self.imports = imports if imports is not None else {}
-        self.module_managers = frozenset(module_managers)
+        self.module_managers = frozenset(module_managers) or _NOTHING
 
     def _payload(self) -> tuple:
         return (
