@@ -66,6 +66,7 @@ def lint_paths(
             for error in manager.problems:
                 problems.append(_from_error(error))
             manager.problems = []
+    problems.extend(_unparsed_files(scans))
     for manager in registries.values():
         problems.extend(_missing_defaults(manager))
         problems.extend(_contradicting_hints(manager))
@@ -75,6 +76,26 @@ def lint_paths(
         _dedupe(problems),
         key=lambda p: (p.filename or "", p.lineno or 0, p.col or 0, p.message),
     )
+
+
+def _unparsed_files(scans) -> List[LintProblem]:
+    """Syntax errors in files the scan's quick text check never parsed (lint is strict)."""
+    from .scanner import _decode, _read, scan_source
+
+    out = []
+    for scan in scans:
+        if scan.calls or scan.imports or scan.problems or scan.filename.startswith("<"):
+            continue
+        data, problem = _read(scan.filename)
+        text = None
+        if problem is None:
+            text, problem = _decode(data)
+        if problem is None:
+            problems = scan_source(text, scan.filename, managers=[]).problems
+            problem = next((p for p in problems if p.kind == "syntax"), None)
+        if problem is not None:
+            out.append(_from_scan_problem(scan.filename, problem))
+    return out
 
 
 def _from_scan_problem(filename, problem) -> LintProblem:
