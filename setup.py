@@ -1,4 +1,5 @@
 """Packaging for hpreg."""
+
 import os
 
 from setuptools import find_packages, setup
@@ -21,7 +22,9 @@ EXTRAS = {
     "slurm": ["submitit>=1.4"],
     "plot": ["matplotlib>=3"],
 }
-EXTRAS["all"] = sorted({req for key in ("optuna", "dask", "slurm", "plot") for req in EXTRAS[key]})
+EXTRAS["all"] = sorted(
+    {req for key in ("optuna", "dask", "slurm", "plot") for req in EXTRAS[key]}
+)
 
 setup(
     name="hpreg",
