@@ -344,7 +344,8 @@ def _makes_manager(value: ast.expr) -> bool:
 
 
 def _is_dunder(name: str) -> bool:
-    return name.startswith("__") and name.endswith("__")
+    # as hpreg.m refuses them: "__x__", but not "__" or "___" (valid manager names)
+    return name[:2] == name[-2:] == "__" and bool(name.strip("_"))
 
 
 # -- the walk ------------------------------------------------------------------------

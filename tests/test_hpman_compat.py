@@ -337,11 +337,6 @@ class TestHpmZoo:
             from hpreg.m import __version__  # noqa: F401
         assert isinstance(getattr(hpreg.m, "____"), hpreg.HyperParameterManager)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="scanner.py bug: _is_dunder('__') is true, so `from hpreg.m import __` "
-        "is dropped and hpreg.parse_file() never scans __(...) calls",
-    )
     def test_zoo_underscore_managers_are_scanned(self, tmp_path):
         # not upstream: the zoo's ``__`` manager is found by the all-managers scan
         path = tmp_path / "uses_dunder_like.py"
