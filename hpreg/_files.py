@@ -135,6 +135,18 @@ class HpregDumper(yaml.SafeDumper):
 
 HpregDumper.add_representer(tuple, HpregDumper.represent_list)
 
+# Line breaks YAML readers fold to spaces unless double-quoted (escaped).
+_FOLDED_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _represent_str(dumper, data):
+    if any(ch in data for ch in _FOLDED_BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+HpregDumper.add_representer(str, _represent_str)
+
 
 def _yaml_error(exc, source, error):
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)

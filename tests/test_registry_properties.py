@@ -154,11 +154,6 @@ class TestYamlRoundTrip:
         values = round_trip(text).get_values()
         assert same_values(values, {"shape": (1, 2), "lr": 1.0, "n": 1})
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="_files.dump_yaml bug: PyYAML writes U+0085 (NEL) raw inside single "
-        "quotes with allow_unicode=True, and its reader folds it to a space",
-    )
     @pytest.mark.parametrize("default", ["a\x85b", {"\x85": 1}])
     def test_next_line_character(self, default):
         text = 'from hpreg.m import _\n_("x", {!r})\n'.format(default)
