@@ -53,10 +53,19 @@ def test_python_block_runs(index, tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.fixture(name="shared_dir", scope="module")
+def fixture_shared_dir(tmp_path_factory):
+    """One folder for the whole README: a later command reads what an earlier wrote."""
+    folder = tmp_path_factory.mktemp("readme")
+    (folder / "demo-out").mkdir()
+    return folder
+
+
 @pytest.mark.parametrize(
     "command, expected", _console_commands(), ids=[c for c, _ in _console_commands()]
 )
-def test_console_command(command, expected, tmp_path):
+def test_console_command(command, expected, shared_dir):
+    tmp_path = shared_dir
     argv = shlex.split(command)
     argv = [sys.executable, "-m", "hpreg"] + argv[1:] if argv[0] == "hpreg" else argv
     if argv[0] == "python":
