@@ -89,6 +89,8 @@ def build_sweep(args):
         else:
             stem = os.path.splitext(os.path.basename(path))[0]
     command_line = parse_overrides(overrides) if overrides else None
+    if command_line is not None:
+        _tag_command_line(command_line, overrides)
     if file_sweep is not None and command_line is not None:
         sweep = algebra.override(file_sweep, command_line)
     else:
@@ -96,6 +98,20 @@ def build_sweep(args):
     if args.unique:
         sweep = sweep.unique()
     return sweep, stem, path
+
+
+def _tag_command_line(sweep, overrides: List[str]) -> None:
+    """Let validation errors quote the override as typed (``lr=0.1,0.01``)."""
+    from ._overrides import parse_override
+
+    typed = {parse_override(item)[0]: item for item in overrides}
+    stack = [sweep]
+    while stack:
+        node = stack.pop()
+        name = getattr(node, "name", None)
+        if isinstance(name, str) and name in typed:
+            node.origin, node.origin_source = typed[name], "command line"
+        stack.extend(node.children)
 
 
 def cmd_sweep(args) -> int:

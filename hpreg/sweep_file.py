@@ -192,6 +192,7 @@ def _parse_node(data: Any, ctx: _Context, top: bool = False):
 def _parse_mapping(data: dict, ctx: _Context, top: bool = False):
     factors: List[Any] = []
     names: Dict[str, Any] = {}
+    origins: Dict[str, str] = {}
     modifiers = {}
 
     def flush():
@@ -227,12 +228,29 @@ def _parse_mapping(data: dict, ctx: _Context, top: bool = False):
             factors.append(entry.sweep)
         else:
             names[full] = entry
+            origins[full] = ctx.child(key).key
     flush()
     if len(factors) == 1 and not isinstance(factors[0], dict):
         sweep = factors[0]
     else:
         sweep = ctx.build(algebra.product, *factors)
+    _tag_origins(sweep, origins)
     return _apply_modifiers(sweep, modifiers, ctx)
+
+
+def _tag_origins(node, origins: Dict[str, str]) -> None:
+    """Give leaves their key path (``product[1].lr``) so validation errors name it."""
+    if not origins:
+        return
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if getattr(current, "origin", None) is not None:
+            continue  # a nested mapping tagged its own leaves
+        name = getattr(current, "name", None)
+        if isinstance(name, str) and name in origins:
+            current.origin = origins[name]
+        stack.extend(current.children)
 
 
 class _Nested:
@@ -404,6 +422,7 @@ def _parse_table(value: Any, ctx: _Context):
     sweep = ctx.build(
         algebra.table, tuple(ctx.name(c) for c in columns), [tuple(r) for r in rows]
     )
+    sweep.origin = ctx.key
     modifiers = {k: value[k] for k in MODIFIER_KEYS if k in value}
     return _apply_modifiers(sweep, modifiers, ctx)
 
@@ -533,6 +552,7 @@ def _apply_modifiers(sweep, modifiers: dict, ctx: _Context):
         except SweepError as exc:  # e.g. a derived name the sweep already sets
             at = keys.get(getattr(exc, "name", None), ctx.child("derive"))
             at.build(_reraise, exc)
+        sweep.origin = {name: at.key for name, at in keys.items()}
     if "where" in modifiers:
         here = ctx.child("where")
         text = modifiers["where"]

@@ -39,9 +39,9 @@ def validate(sweep: Sweep, manager, source: Optional[str] = None) -> "ValidatedS
     and key. Returns a sweep that checks dynamic values as they are drawn.
     """
     checker = _Checker(manager, source)
-    dynamic: Set[str] = set()
+    dynamic: Dict[str, str] = {}
     checker.walk(sweep, dynamic)
-    return ValidatedSweep(sweep, checker, frozenset(dynamic))
+    return ValidatedSweep(sweep, checker, dynamic)
 
 
 class _Checker:
@@ -54,9 +54,12 @@ class _Checker:
 
     def where(self, node: Any, name: str) -> str:
         origin = getattr(node, "origin", None)
+        if isinstance(origin, dict):  # a derive: one key path per derived name
+            origin = origin.get(name)
         label = origin or name
-        if self.source:
-            return "{}: {}".format(self.source, label)
+        source = getattr(node, "origin_source", None) or self.source
+        if source:
+            return "{}: {}".format(source, label)
         return "sweep: {}".format(label)
 
     def check_name(self, name: Any, where: str) -> None:
@@ -103,7 +106,8 @@ class _Checker:
         for value in values:
             self.check_value(name, value, where)
 
-    def walk(self, node: Sweep, dynamic: Set[str]) -> None:
+    def walk(self, node: Sweep, dynamic: Dict[str, str]) -> None:
+        """Check what ``node`` knows up front; note dynamic names (name -> where)."""
         if isinstance(node, Let):
             return  # sweep variables are not hyperparameters
         if isinstance(node, Override):
@@ -127,12 +131,12 @@ class _Checker:
                 self.check_value(name, value, self.where(node, name))
         elif isinstance(node, Derive):
             for name in node.fns:
-                self.check_name(name, self.where(node, name))
-                dynamic.add(name)
+                dynamic[name] = self.where(node, name)
+                self.check_name(name, dynamic[name])
         elif isinstance(node, FromFunction):
             for name in node._names:
-                self.check_name(name, self.where(node, name))
-                dynamic.add(name)
+                dynamic[name] = self.where(node, name)
+                self.check_name(name, dynamic[name])
         for child in node.children:
             self.walk(child, dynamic)
 
@@ -140,7 +144,7 @@ class _Checker:
 class ValidatedSweep(Sweep):
     """A checked sweep: the same points, dynamic values checked as they are drawn."""
 
-    def __init__(self, child: Sweep, checker: _Checker, dynamic: frozenset):
+    def __init__(self, child: Sweep, checker: _Checker, dynamic: Dict[str, str]):
         self.child = child
         self.children = (child,)
         self._checker = checker
@@ -148,9 +152,8 @@ class ValidatedSweep(Sweep):
         self._init(child._names, child._lets, child._always, child._size, child._nolen)
 
     def _check(self, point: Point) -> Point:
-        for name in self._dynamic:
+        for name, where in self._dynamic.items():
             if name in point:
-                where = self._checker.where(None, name)
                 point[name] = self._checker.check_value(name, point[name], where)
         return point
 
