@@ -21,7 +21,8 @@ from .errors import (
     ValuesFileError,
     ValueTypeError,
 )
-from .manager import HyperParameterManager, get_manager, managers
+from ._zoo import get_manager, managers
+from .manager import HyperParameterManager
 from .occurrences import (
     EmptyValue,
     HyperParameterDB,

@@ -12,12 +12,12 @@ def __getattr__(name):
     # tools); ``__``, ``___``... are plain names that hpman's zoo accepts
     if name[:2] == name[-2:] == "__" and name.strip("_"):
         raise AttributeError(name)
-    from .manager import get_manager
+    from ._zoo import get_manager
 
     return get_manager(name)
 
 
 def __dir__():
-    from .manager import managers
+    from ._zoo import managers
 
     return sorted(managers().names())

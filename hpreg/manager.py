@@ -13,7 +13,6 @@ import warnings
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from . import _source
-from ._checks import coerce_to_default
 from .errors import (
     BadCallError,
     DoubleAssignmentException,
@@ -23,8 +22,6 @@ from .errors import (
     NotLiteralNameException,
     ScanError,
     ScanWarning,
-    UnknownHyperparameterError,
-    ValuesFileError,
     did_you_mean,
     suggestion_text,
 )
@@ -38,13 +35,14 @@ from .occurrences import (
     non_literal,
 )
 from .provenance import Provenance
+from ._values_io import ValuesFileMixin
 
 DICT_ANNOTATION = "__is_dict__"
 _NO_MARK = object()
 PathArg = Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]]
 
 
-class HyperParameterManager:
+class HyperParameterManager(ValuesFileMixin):
     """A registry of hyperparameters declared as ``placeholder("name", default)``.
 
     Not thread-safe for writes; reads (``_("name")``) are plain dict lookups.
@@ -498,62 +496,6 @@ class HyperParameterManager:
                     self._set[name] = previous
                     self._refresh(name)
 
-    # -- values files --------------------------------------------------------------
-    def save(self, path: str, serial_format: str = "auto") -> "HyperParameterManager":
-        """Write current values to YAML (nested) or JSON, chosen by extension."""
-        from ._files import dump_values_file
-
-        dump_values_file(path, _plain_tree(self.get_tree()), _fmt(serial_format))
-        return self
-
-    def load(
-        self, path: str, serial_format: str = "auto", *, source: str = "file"
-    ) -> "HyperParameterManager":
-        """Set values from a YAML or JSON file, checked against the registry."""
-        from ._files import load_values_file
-
-        data = load_values_file(path, _fmt(serial_format))
-        self.set_checked(data, path, source=source)
-        return self
-
-    def set_checked(self, data: Any, origin: str, source: str = "file"):
-        """Set values from a mapping read from ``origin``, checking names and types."""
-        where = _source.display_path(origin)
-        if data is None:
-            return self
-        if not isinstance(data, dict):
-            raise ValuesFileError(
-                "{}: expected a mapping of hyperparameter names to values, got a {}; "
-                "write 'name: value' lines".format(where, type(data).__name__),
-                path=origin,
-            )
-        flat = self.flatten_tree(data)
-        checked = self.check_values(flat, where)
-        for name, value in checked.items():
-            self._set_value(name, value, Provenance(source, origin))
-        return self
-
-    def check_values(self, values: Mapping[str, Any], where: str) -> Dict[str, Any]:
-        """Names checked against the scan, values against their defaults' types."""
-        known = self._known_names()
-        checked = {}
-        for name, value in values.items():
-            if known and name not in known:
-                suggestions = did_you_mean(name, known)
-                raise UnknownHyperparameterError(
-                    "{}: {}: unknown hyperparameter '{}'{} ('hpreg list' shows all "
-                    "names)".format(where, name, name, suggestion_text(suggestions)),
-                    name=name,
-                    path=where,
-                    suggestions=suggestions,
-                )
-            default = self.get_default(name)
-            try:
-                checked[name] = coerce_to_default(name, value, default, where)
-            except TypeError as error:
-                raise ValuesFileError(str(error), path=where, name=name) from None
-        return checked
-
     def get_default(self, name: str) -> Any:
         """The scanned default (or a runtime call's), ``EmptyValue()`` when none."""
         occurrence = self._defaults.get(name) or self._called.get(name)
@@ -687,24 +629,6 @@ def skipped_file_error(
     return error
 
 
-def _fmt(serial_format: str) -> Optional[str]:
-    if serial_format in (None, "auto"):
-        return None
-    if serial_format not in ("yaml", "json"):
-        raise ValuesFileError(
-            "unsupported values format {!r}; use auto, yaml or json".format(
-                serial_format
-            )
-        )
-    return serial_format
-
-
-def _plain_tree(tree):
-    from ._listing import _plain
-
-    return _plain(tree)
-
-
 def _call_value(call) -> Any:
     if not call.has_default:
         return EmptyValue()
@@ -752,36 +676,14 @@ def _apply_env_config(manager: HyperParameterManager) -> None:
         manager._env_names[name] = value
 
 
-# -- the managers behind ``hpreg.m`` ---------------------------------------------------
-_MANAGERS: Dict[str, HyperParameterManager] = {}
+# the managers behind ``hpreg.m`` live in _zoo; importable from here too
+from ._zoo import _MANAGERS, ManagerList, get_manager, managers  # noqa: E402
 
-
-def get_manager(name: str) -> HyperParameterManager:
-    """The manager ``from hpreg.m import <name>`` gives (one per name per process)."""
-    manager = _MANAGERS.get(name)
-    if manager is None:
-        manager = _MANAGERS[name] = HyperParameterManager(name)
-    return manager
-
-
-class ManagerList(list):
-    """A list of managers; ``"name" in it`` also works, and ``names()`` lists names."""
-
-    def __contains__(self, item) -> bool:
-        if isinstance(item, str):
-            return any(m.placeholder == item for m in self)
-        return any(m is item for m in self)
-
-    def names(self) -> List[str]:
-        return [m.placeholder for m in self]
-
-    def get(self, name: str, default=None):
-        for manager in self:
-            if manager.placeholder == name:
-                return manager
-        return default
-
-
-def managers() -> ManagerList:
-    """The managers imported from ``hpreg.m`` so far, in order of first import."""
-    return ManagerList(_MANAGERS.values())
+__all__ = [
+    "HyperParameterManager",
+    "ManagerList",
+    "get_manager",
+    "managers",
+    "skipped_file_error",
+    "_MANAGERS",
+]

@@ -5,11 +5,11 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from . import _source
 from .errors import ScanWarning
+from ._zoo import get_manager
 from .manager import (
     HyperParameterManager,
     PathArg,
     _as_path_list,
-    get_manager,
     skipped_file_error,
 )
 
@@ -110,6 +110,6 @@ def _dispatch(scans, strict: bool, collect: bool, into=None):
 
 def get_managers_pool(into) -> List[HyperParameterManager]:
     """The managers a scan may have filled before: ``into``'s or ``hpreg.m``'s."""
-    from .manager import managers
+    from ._zoo import managers
 
     return list(into.values()) if into is not None else list(managers())
