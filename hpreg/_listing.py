@@ -1,7 +1,7 @@
 """Listings of one or several managers: table, detail, yaml, json."""
 
 import json
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from ._checks import type_name
 from .errors import NotLiteralEvaluable, UsageError
@@ -10,15 +10,24 @@ from .occurrences import EmptyValue
 FORMATS = ("table", "detail", "yaml", "json")
 
 
-def render(managers: Sequence[Any], fmt: str = "table") -> str:
-    """The hyperparameters of ``managers`` as text in format ``fmt``."""
+def render(
+    managers: Sequence[Any], fmt: str = "table", manager_column: Optional[bool] = None
+) -> str:
+    """The hyperparameters of ``managers`` as text in format ``fmt``.
+
+    The table has a ``manager`` column when asked, or by default when several
+    managers are listed.
+    """
     if fmt not in FORMATS:
         raise UsageError(
             "unknown listing format {!r}; use one of {}".format(fmt, ", ".join(FORMATS))
         )
-    return {"table": _table, "detail": _detail, "yaml": _yaml, "json": _json}[fmt](
-        list(managers)
-    )
+    managers = list(managers)
+    if fmt == "table":
+        if manager_column is None:
+            manager_column = len({m.placeholder for m in managers}) > 1
+        return _table(managers, manager_column)
+    return {"detail": _detail, "yaml": _yaml, "json": _json}[fmt](managers)
 
 
 def records(managers: Sequence[Any]) -> List[Dict[str, Any]]:
@@ -69,11 +78,10 @@ def _format_hints(hints: Dict[str, Any]) -> str:
     return ", ".join("{}={!r}".format(k, v) for k, v in hints.items())
 
 
-def _table(managers) -> str:
+def _table(managers, several: bool) -> str:
     from prettytable import PrettyTable
 
     rows = records(managers)
-    several = len({m.placeholder for m in managers}) > 1
     columns = ["name", "type", "value", "where defined", "hints"]
     if several:
         columns.insert(0, "manager")

@@ -150,7 +150,7 @@ def cmd_list(args) -> int:
                 )
             )
         chosen = [found[args.manager]]
-    print(render(chosen, args.format))
+    print(render(chosen, args.format, manager_column=True))
     return 0
 
 
