@@ -119,6 +119,16 @@ class HyperParameterOccurrence:
         return not isinstance(self.value, EmptyValue)
 
     @property
+    def col_offset(self) -> Optional[int]:
+        """The 0-based column, as ``ast`` counts it."""
+        return None if self.col is None else self.col - 1
+
+    @property
+    def source_lines(self) -> str:
+        """The code around this occurrence, read from its file when asked for."""
+        return self.excerpt()
+
+    @property
     def is_literal(self) -> bool:
         return not isinstance(self.value, NotLiteralEvaluable)
 
