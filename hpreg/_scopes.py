@@ -1,0 +1,414 @@
+"""Scope resolution for the scan: one iterative AST walk that records each scope's
+bindings (imports from hpreg.m, rebindings, ``global``/``nonlocal``) and the candidate
+calls of watched names; ``_lookup`` resolves a name as Python would."""
+
+import ast
+import bisect
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+# their ``_`` is a translation function: importing it hides the manager
+I18N_MODULES = ("gettext", "django.utils.translation", "babel", "flask_babel")
+
+
+# -- scopes --------------------------------------------------------------------------
+_MODULE, _FUNCTION, _CLASS, _COMPREHENSION = "module", "function", "class", "comp"
+
+# Binding kinds. MANAGER: imported from hpreg.m; MODULE / PACKAGE: hpreg.m / hpreg;
+# NEUTRAL: another import (a project re-export keeps counting); DEL: ``del name``;
+# OTHER: anything else, which hides the manager in that scope.
+_MANAGER, _HP_MODULE, _HP_PACKAGE, _NEUTRAL, _DEL, _OTHER = range(6)
+
+
+class _Binding:
+    __slots__ = ("kind", "lineno", "offset", "label", "manager")
+
+    def __init__(self, kind, node, label, manager=None):
+        self.kind = kind
+        self.lineno = getattr(node, "lineno", 1)
+        self.offset = getattr(node, "col_offset", 0)
+        self.label = label
+        self.manager = manager
+
+
+class _Scope:
+    __slots__ = ("kind", "parent", "bindings", "globals", "nonlocals", "_status")
+
+    def __init__(self, kind: str, parent: Optional["_Scope"]):
+        self.kind = kind
+        self.parent = parent
+        self.bindings: Dict[str, List[_Binding]] = {}
+        self.globals: Set[str] = set()
+        self.nonlocals: Set[str] = set()
+        self._status: Dict[str, tuple] = {}
+
+    def bind(self, name: str, binding: _Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+    def enclosing(self) -> Optional["_Scope"]:
+        """The scope names not bound here resolve in (class bodies do not enclose)."""
+        scope = self.parent
+        while scope is not None and scope.kind == _CLASS:
+            scope = scope.parent
+        return scope
+
+    def status(self, name: str) -> tuple:
+        """What ``name`` is in this scope: (MANAGER, name) / (HIDDEN, binding) / ..."""
+        cached = self._status.get(name)
+        if cached is None:
+            cached = self._status[name] = self._classify(self.bindings[name])
+        return cached
+
+    def _classify(self, bindings: List[_Binding]) -> tuple:
+        for binding in bindings:
+            if binding.kind == _MANAGER:
+                return (_MANAGER, binding.manager)
+        for binding in bindings:
+            if binding.kind in (_HP_MODULE, _HP_PACKAGE):
+                return (binding.kind, None)
+        hiding = [
+            b
+            for b in bindings
+            if b.kind == _OTHER or (b.kind == _DEL and self.kind != _MODULE)
+        ]
+        if hiding:
+            return (_OTHER, min(hiding, key=lambda b: (b.lineno, b.offset)))
+        return (_NEUTRAL, None)
+
+
+def _lookup(scope: _Scope, name: str, module: _Scope) -> Optional[_Scope]:
+    """The scope whose binding ``name`` refers to from ``scope``; None for a global
+    or builtin the file never binds."""
+    while scope is not None:
+        if scope.kind == _MODULE:
+            return scope if name in scope.bindings else None
+        if name in scope.globals:
+            return module if name in module.bindings else None
+        if name in scope.bindings:
+            return scope
+        scope = scope.enclosing()
+    return None
+
+
+def _import_kind(module: str) -> int:
+    if module == "hpreg.m":
+        return _HP_MODULE
+    if any(module == lib or module.startswith(lib + ".") for lib in I18N_MODULES):
+        return _OTHER
+    return _NEUTRAL
+
+
+def _makes_manager(value: ast.expr) -> bool:
+    """``HyperParameterManager("_")`` or ``get_manager(...)``: hpman's explicit style
+    binds the name to a manager, not to something else."""
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    return name in ("HyperParameterManager", "get_manager")
+
+
+def _is_dunder(name: str) -> bool:
+    # as hpreg.m refuses them: "__x__", but not "__" or "___" (valid manager names)
+    return name[:2] == name[-2:] == "__" and bool(name.strip("_"))
+
+
+# -- the walk ------------------------------------------------------------------------
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_MATCH_CAPTURES = tuple(
+    getattr(ast, n) for n in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(ast, n)
+)
+_LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.Pass, ast.Break, ast.Continue)
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _subclasses(base: type) -> Set[type]:
+    found = set()
+    for sub in base.__subclasses__():
+        found.add(sub)
+        found |= _subclasses(sub)
+    return found
+
+
+_STATEMENTS = frozenset(_subclasses(ast.stmt))
+
+
+def _child_fields(node_type: type) -> Tuple[str, ...]:
+    fields = _FIELDS.get(node_type)
+    if fields is None:
+        fields = _FIELDS[node_type] = tuple(f for f in node_type._fields if f != "ctx")
+    return fields
+
+
+class _Walker:
+    """Collect scopes, bindings and candidate calls in one iterative pass (deeply
+    nested expressions must not hit the recursion limit)."""
+
+    def __init__(self, watch: FrozenSet[str], marks: Optional[List[int]] = None):
+        self.watch = watch  # names whose calls (``n()``, ``n.x()``, ``n.m.x()``) count
+        self.marks = marks  # sorted lines that mention a watched name; None: all
+        self.module = _Scope(_MODULE, None)
+        self.scopes = [self.module]
+        self.calls: List[Tuple[ast.Call, _Scope]] = []
+        self.stack: List[Tuple[ast.AST, _Scope]] = []
+        self.handlers = {
+            ast.Module: self._module,
+            ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function,
+            ast.Lambda: self._lambda,
+            ast.ClassDef: self._class,
+            ast.Assign: self._assign,
+            ast.AugAssign: self._aug_assign,
+            ast.AnnAssign: self._ann_assign,
+            ast.For: self._for,
+            ast.AsyncFor: self._for,
+            ast.With: self._with,
+            ast.AsyncWith: self._with,
+            ast.NamedExpr: self._named_expr,
+            ast.Delete: self._delete,
+            ast.ExceptHandler: self._except,
+            ast.Import: self._import,
+            ast.ImportFrom: self._import_from,
+            ast.Global: self._global,
+            ast.Nonlocal: self._nonlocal,
+            ast.Call: self._call,
+        }
+        for comp in _COMPREHENSIONS:
+            self.handlers[comp] = self._comprehension
+        for capture in _MATCH_CAPTURES:
+            self.handlers[capture] = self._match_capture
+        if hasattr(ast, "TypeAlias"):
+            self.handlers[ast.TypeAlias] = self._type_alias
+
+    def walk(self, tree: ast.AST) -> None:
+        stack, handlers, marks = self.stack, self.handlers, self.marks
+        stack.append((tree, self.module))
+        while stack:
+            node, scope = stack.pop()
+            node_type = type(node)
+            # a statement that never mentions a watched name can neither bind one
+            # nor call one: skip it whole (most of a file, most of the time)
+            if marks is not None and node_type in _STATEMENTS:
+                first = node.lineno
+                decorators = getattr(node, "decorator_list", None)
+                if decorators:
+                    first = min(first, decorators[0].lineno)
+                index = bisect.bisect_left(marks, first)
+                if index == len(marks) or marks[index] > node.end_lineno:
+                    continue
+            handler = handlers.get(node_type)
+            if handler is not None:
+                handler(node, scope)
+            elif not isinstance(node, _LEAVES):
+                self._children(node, scope)
+        self._redirect()
+
+    def _children(self, node: ast.AST, scope: _Scope) -> None:
+        push = self.stack.append
+        for field in _child_fields(type(node)):
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        push((item, scope))
+            elif isinstance(value, ast.AST):
+                push((value, scope))
+
+    def _push(self, nodes: Iterable[Optional[ast.AST]], scope: _Scope) -> None:
+        self.stack.extend((n, scope) for n in nodes if n is not None)
+
+    def _new_scope(self, kind: str, parent: _Scope) -> _Scope:
+        scope = _Scope(kind, parent)
+        self.scopes.append(scope)
+        return scope
+
+    def _bind_target(self, target, scope, kind, label) -> None:
+        if isinstance(target, ast.Name):
+            scope.bind(target.id, _Binding(kind, target, label))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind_target(element, scope, kind, label)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(target.value, scope, kind, label)
+        else:  # attribute or subscript targets bind nothing but may hold calls
+            self.stack.append((target, scope))
+
+    # scopes
+    def _module(self, node, scope):
+        self._push(node.body, scope)
+
+    def _arguments(self, args: ast.arguments, outer: _Scope, inner: _Scope, annotate):
+        self._push(args.defaults, outer)
+        self._push(args.kw_defaults, outer)
+        every = args.posonlyargs + args.args + args.kwonlyargs
+        every += [a for a in (args.vararg, args.kwarg) if a is not None]
+        for arg in every:
+            inner.bind(arg.arg, _Binding(_OTHER, arg, "parameter"))
+            if annotate:
+                self._push([arg.annotation], outer)
+
+    def _function(self, node, scope):
+        scope.bind(node.name, _Binding(_OTHER, node, "function definition"))
+        self._push(node.decorator_list, scope)
+        self._push([node.returns], scope)
+        self._push(getattr(node, "type_params", ()), scope)
+        inner = self._new_scope(_FUNCTION, scope)
+        self._arguments(node.args, scope, inner, annotate=True)
+        self._push(node.body, inner)
+
+    def _lambda(self, node, scope):
+        inner = self._new_scope(_FUNCTION, scope)
+        self._arguments(node.args, scope, inner, annotate=False)
+        self._push([node.body], inner)
+
+    def _class(self, node, scope):
+        scope.bind(node.name, _Binding(_OTHER, node, "class definition"))
+        self._push(node.decorator_list, scope)
+        self._push(node.bases, scope)
+        self._push([k.value for k in node.keywords], scope)
+        self._push(getattr(node, "type_params", ()), scope)
+        self._push(node.body, self._new_scope(_CLASS, scope))
+
+    def _comprehension(self, node, scope):
+        generators = node.generators
+        self.stack.append((generators[0].iter, scope))  # evaluated outside
+        inner = self._new_scope(_COMPREHENSION, scope)
+        for index, generator in enumerate(generators):
+            self._bind_target(generator.target, inner, _OTHER, "comprehension target")
+            if index:
+                self.stack.append((generator.iter, inner))
+            self._push(generator.ifs, inner)
+        if isinstance(node, ast.DictComp):
+            self._push([node.key, node.value], inner)
+        else:
+            self.stack.append((node.elt, inner))
+
+    # bindings
+    def _assign(self, node, scope):
+        kind = _NEUTRAL if _makes_manager(node.value) else _OTHER
+        for target in node.targets:
+            self._bind_target(target, scope, kind, "assignment")
+        self.stack.append((node.value, scope))
+
+    def _aug_assign(self, node, scope):
+        self._bind_target(node.target, scope, _OTHER, "augmented assignment")
+        self.stack.append((node.value, scope))
+
+    def _ann_assign(self, node, scope):
+        # ``x: int`` makes x local in a function; elsewhere it binds nothing
+        if node.value is not None or scope.kind == _FUNCTION:
+            self._bind_target(node.target, scope, _OTHER, "annotated assignment")
+        elif not isinstance(node.target, ast.Name):
+            self.stack.append((node.target, scope))
+        self._push([node.annotation, node.value], scope)
+
+    def _for(self, node, scope):
+        self._bind_target(node.target, scope, _OTHER, "for loop target")
+        self._push([node.iter], scope)
+        self._push(node.body + node.orelse, scope)
+
+    def _with(self, node, scope):
+        for item in node.items:
+            self.stack.append((item.context_expr, scope))
+            if item.optional_vars is not None:
+                self._bind_target(item.optional_vars, scope, _OTHER, "with ... as")
+        self._push(node.body, scope)
+
+    def _named_expr(self, node, scope):
+        target_scope = scope
+        while target_scope.kind == _COMPREHENSION:
+            target_scope = target_scope.parent
+        self._bind_target(node.target, target_scope, _OTHER, "assignment (:=)")
+        self.stack.append((node.value, scope))
+
+    def _delete(self, node, scope):
+        for target in node.targets:
+            self._bind_target(target, scope, _DEL, "del")
+
+    def _except(self, node, scope):
+        if node.name:
+            scope.bind(node.name, _Binding(_OTHER, node, "except ... as"))
+        self._push([node.type], scope)
+        self._push(node.body, scope)
+
+    def _match_capture(self, node, scope):
+        name = getattr(node, "name", None) or getattr(node, "rest", None)
+        if name:
+            scope.bind(name, _Binding(_OTHER, node, "match capture"))
+        self._children(node, scope)
+
+    def _type_alias(self, node, scope):
+        self._bind_target(node.name, scope, _OTHER, "type alias")
+        self._push([node.value], scope)
+
+    def _import(self, node, scope):
+        for alias in node.names:
+            where = alias if hasattr(alias, "lineno") else node
+            if alias.asname:
+                kind = _import_kind(alias.name)
+                if alias.name == "hpreg":
+                    kind = _HP_PACKAGE
+                label = "import {} as {}".format(alias.name, alias.asname)
+                scope.bind(alias.asname, _Binding(kind, where, label))
+            else:
+                top = alias.name.split(".")[0]
+                kind = _HP_PACKAGE if top == "hpreg" else _NEUTRAL
+                scope.bind(top, _Binding(kind, where, "import " + alias.name))
+
+    def _import_from(self, node, scope):
+        module = node.module or ""
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            where = alias if hasattr(alias, "lineno") else node
+            local = alias.asname or alias.name
+            label = "from {} import {}".format("." * node.level + module, alias.name)
+            if node.level == 0 and module == "hpreg.m":
+                if _is_dunder(alias.name):
+                    continue
+                binding = _Binding(_MANAGER, where, label, manager=alias.name)
+            elif node.level == 0 and module == "hpreg" and alias.name == "m":
+                binding = _Binding(_HP_MODULE, where, label)
+            elif node.level == 0:
+                binding = _Binding(_import_kind(module), where, label)
+            else:
+                binding = _Binding(_NEUTRAL, where, label)
+            scope.bind(local, binding)
+
+    def _global(self, node, scope):
+        scope.globals.update(node.names)
+
+    def _nonlocal(self, node, scope):
+        scope.nonlocals.update(node.names)
+
+    def _call(self, node, scope):
+        func = node.func
+        if isinstance(func, ast.Name):
+            if func.id in self.watch:
+                self.calls.append((node, scope))
+        else:
+            if isinstance(func, ast.Attribute):
+                base = func.value
+                if isinstance(base, ast.Attribute) and base.attr == "m":
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id in self.watch:
+                    self.calls.append((node, scope))
+            self.stack.append((func, scope))
+        self._push(node.args, scope)
+        self._push([k.value for k in node.keywords], scope)
+
+    def _redirect(self) -> None:
+        """Move bindings made under ``global`` / ``nonlocal`` to the scope they bind."""
+        for scope in self.scopes[1:]:
+            for name in list(scope.bindings):
+                if name in scope.globals:
+                    self.module.bindings.setdefault(name, []).extend(
+                        scope.bindings.pop(name)
+                    )
+                elif name in scope.nonlocals:
+                    moved = scope.bindings.pop(name)
+                    target = scope.enclosing()
+                    while target is not None and target.kind != _MODULE:
+                        if name in target.bindings and name not in target.nonlocals:
+                            target.bindings[name].extend(moved)
+                            break
+                        target = target.enclosing()
