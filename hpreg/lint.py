@@ -211,7 +211,26 @@ def looks_like_typo(first: str, second: str) -> bool:
             a, b = differing[0]
             if difflib.SequenceMatcher(None, a, b).ratio() < 0.75:
                 return False  # a whole word differs: min / max, train / test
+            if _edit_distance(a, b) > (1 if min(len(a), len(b)) < 10 else 2):
+                return False  # similar whole words: encoder / decoder
     return True
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) turning ``a`` into ``b``."""
+    previous2: List[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(
+                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def _ignored(problem: LintProblem) -> bool:
