@@ -8,39 +8,26 @@ itself, the binding may print and exit (bad values exit 2, listings exit 0).
 
 import argparse
 import ast
-import json
 import os
-import pickle
 import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
-from . import _source
 from ._checks import check_hints, coerce_to_default
-from .errors import (
-    AmbiguousNameError,
-    HpregError,
-    NotLiteralEvaluable,
-    OptionClashError,
-    UnknownHyperparameterError,
-    ValuesFileError,
-    did_you_mean,
-    suggestion_text,
+from ._env_check import _apply_env_config
+from ._hp_actions import (
+    ACTIONS,
+    LIST_FORMATS,
+    SERIAL_FORMATS,
+    _action_list,
+    _HpActions,
 )
+from ._hp_actions import read_values  # noqa: F401 (importable from here)
+from .errors import HpregError, NotLiteralEvaluable, OptionClashError
 from .occurrences import EmptyValue
 from .provenance import Provenance
 
 __all__ = ["bind", "parse_args", "ACTIONS", "SERIAL_FORMATS", "LIST_FORMATS"]
 
-ACTIONS = ("save", "load", "list", "detail")
-SERIAL_FORMATS = ("auto", "yaml", "json", "pickle")
-LIST_FORMATS = ("yaml", "json", "table", "detail")
-_EXTENSIONS = {
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".json": "json",
-    ".pkl": "pickle",
-    ".pickle": "pickle",
-}
 _BOOLS = {
     "true": True,
     "yes": True,
@@ -53,7 +40,6 @@ _BOOLS = {
     "f": False,
     "n": False,
 }
-_PICKLE_WARNING = "unpickling runs code from the file"
 
 
 def bind(
@@ -269,24 +255,8 @@ def _without(hints: dict, key: str) -> dict:
     return {k: v for k, v in hints.items() if k != key}
 
 
-def _action_list(inject_actions: Union[bool, Sequence[str]]) -> List[str]:
-    if inject_actions is True:
-        return list(ACTIONS)
-    if inject_actions is False:
-        return []
-    actions = list(inject_actions)
-    for action in actions:
-        if action not in ACTIONS:
-            raise ValueError(
-                "unknown action {!r} in inject_actions; use some of {}".format(
-                    action, ", ".join(ACTIONS)
-                )
-            )
-    return actions
-
-
 # -- the binding ---------------------------------------------------------------------
-class _Binding:
+class _Binding(_HpActions):
     """One manager bound to one parser; applies values each time it parses."""
 
     def __init__(self, parser, manager, prefix, actions, action_prefix):
@@ -301,20 +271,6 @@ class _Binding:
             _Option(name, prefix, reference, manager.get_hints(name))
             for name, reference in _bound_names(manager)
         ]
-
-    def _action_dest(self, action: str) -> str:
-        return "{}_{}".format(self.action_prefix, action.replace("-", "_"))
-
-    def _action_option(self, action: str) -> str:
-        return "--{}-{}".format(self.action_prefix, action)
-
-    def _action_names(self) -> List[str]:
-        names = list(self.actions)
-        if "save" in names or "load" in names:
-            names.append("serial-format")
-        if names:
-            names.append("exit")
-        return names
 
     def add_options(self, show_defaults: bool) -> None:
         self._check_clashes()
@@ -376,68 +332,6 @@ class _Binding:
             existing=existing,
         )
 
-    def _add_actions(self) -> None:
-        add = self.parser.add_argument
-        option, dest = self._action_option, self._action_dest
-        if "list" in self.actions:
-            add(
-                option("list"),
-                dest=dest("list"),
-                nargs="?",
-                const="yaml",
-                default=None,
-                choices=list(LIST_FORMATS),
-                help="print the hyperparameters (default format: yaml) and exit",
-            )
-        if "detail" in self.actions:
-            add(
-                option("detail"),
-                dest=dest("detail"),
-                action="store_true",
-                help="print every hyperparameter with the source around each "
-                "occurrence, and exit{}".format(
-                    " (short for {} detail)".format(option("list"))
-                    if "list" in self.actions
-                    else ""
-                ),
-            )
-        if "save" in self.actions:
-            add(
-                option("save"),
-                dest=dest("save"),
-                metavar="FILE",
-                help="save the hyperparameters to FILE (.yaml, .yml, .json; .pkl, "
-                ".pickle) after all other options are applied",
-            )
-        if "load" in self.actions:
-            add(
-                option("load"),
-                dest=dest("load"),
-                metavar="FILE",
-                help="load hyperparameters from FILE (.yaml, .yml, .json) before the "
-                "options typed on the command line; a pickle is loaded only with "
-                "{} pickle, since {}".format(option("serial-format"), _PICKLE_WARNING),
-            )
-        if "save" in self.actions or "load" in self.actions:
-            add(
-                option("serial-format"),
-                dest=dest("serial_format"),
-                default=self.serial_format,
-                choices=list(SERIAL_FORMATS),
-                help="file format of the saved or loaded hyperparameters (default: "
-                "{}, chosen by the file's extension); pickle must be chosen "
-                "explicitly to load one, since {}".format(
-                    self.serial_format, _PICKLE_WARNING
-                ),
-            )
-        if self.actions:
-            add(
-                option("exit"),
-                dest=dest("exit"),
-                action="store_true",
-                help="process the {}-* options, then exit".format(option("")[:-1]),
-            )
-
     # -- at parse time --------------------------------------------------------------
     def install(self) -> None:
         original = self.parser.parse_known_args
@@ -449,9 +343,6 @@ class _Binding:
             return namespace, extras
 
         self.parser.parse_known_args = parse_known_args
-
-    def _get(self, namespace, action: str, default=None):
-        return getattr(namespace, self._action_dest(action), default)
 
     def apply(self, namespace: argparse.Namespace) -> None:
         """Load, set typed values, fill ``namespace``, save, list, exit."""
@@ -484,42 +375,6 @@ class _Binding:
         if self.actions and self._get(namespace, "exit"):
             self.parser.exit(0)
 
-    def _load(self, path: str, serial_format: str) -> None:
-        data = read_values(path, serial_format, self._action_option("serial-format"))
-        where = _source.display_path(path)
-        if not isinstance(data, dict):
-            raise ValuesFileError(
-                "{}: expected a mapping of hyperparameter names to values, got {}; "
-                "write 'name: value' lines".format(where, type(data).__name__),
-                path=path,
-                key=None,
-            )
-        manager = self.manager
-        checked = manager.check_values(manager.flatten_tree(data), where)
-        for name, value in checked.items():
-            check_hints(name, value, manager.get_hints(name), where)
-        for name, value in checked.items():
-            manager._set_value(name, value, Provenance("file", path))
-
-    def _save(self, path: str, serial_format: str) -> None:
-        fmt = _resolve_format(path, serial_format, self._action_option("serial-format"))
-        if fmt == "pickle":
-            values = {
-                n: v
-                for n, v in self.manager.get_values().items()
-                if not isinstance(v, NotLiteralEvaluable)
-            }
-            _write(path, pickle.dumps(values))
-            return
-        tree = _prune(self.manager.get_tree())
-        if fmt == "yaml":
-            from ._files import dump_yaml
-
-            text = dump_yaml(tree)
-        else:
-            text = json.dumps(_jsonable(tree), indent=2, ensure_ascii=False) + "\n"
-        _write(path, text.encode("utf-8"))
-
 
 def _bound_names(manager) -> List[tuple]:
     """(name, reference value for its type) of every hyperparameter to bind."""
@@ -538,206 +393,3 @@ def _describe(action: argparse.Action) -> str:
     if action.option_strings:
         return "/".join(action.option_strings)
     return "argument {}".format(action.metavar or action.dest)
-
-
-# -- values files ----------------------------------------------------------------------
-def _resolve_format(path: str, serial_format: str, format_option: str) -> str:
-    if serial_format != "auto":
-        return serial_format
-    ext = os.path.splitext(str(path))[1].lower()
-    fmt = _EXTENSIONS.get(ext)
-    if fmt is None:
-        raise ValuesFileError(
-            "{}: unsupported file extension {!r}; use .yaml, .yml, .json, .pkl or "
-            ".pickle, or choose a format with {}".format(
-                path, ext or "(none)", format_option
-            ),
-            path=str(path),
-            key=None,
-        )
-    return fmt
-
-
-def read_values(path: str, serial_format: str = "auto", format_option: str = "") -> Any:
-    """Read a values file as YAML, JSON or (only when asked by name) pickle."""
-    format_option = format_option or "--hp-serial-format"
-    fmt = _resolve_format(path, serial_format, format_option)
-    if fmt == "pickle" and serial_format != "pickle":
-        raise ValuesFileError(
-            "{}: refusing to load a pickle file, since {}; if you trust the file, "
-            "pass {} pickle".format(path, _PICKLE_WARNING, format_option),
-            path=str(path),
-            key=None,
-        )
-    from ._files import load_yaml_text, _read_text
-
-    if fmt == "pickle":
-        try:
-            with open(path, "rb") as f:
-                return pickle.load(f)
-        except OSError as error:
-            raise ValuesFileError(
-                "{}: cannot read: {}".format(path, error.strerror or error),
-                path=str(path),
-                key=None,
-            ) from None
-        except Exception as error:  # a damaged pickle fails in many ways
-            raise ValuesFileError(
-                "{}: not a readable pickle ({}); check the file or its format".format(
-                    path, error
-                ),
-                path=str(path),
-                key=None,
-            ) from None
-    text = _read_text(path, ValuesFileError)
-    if fmt == "yaml":
-        data = load_yaml_text(text, source=str(path))
-        return {} if data is None else data
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise ValuesFileError(
-            "{}:{}:{}: invalid JSON: {}; fix the file's syntax".format(
-                path,
-                getattr(error, "lineno", "?"),
-                getattr(error, "colno", "?"),
-                getattr(error, "msg", error),
-            ),
-            path=str(path),
-            key=None,
-        ) from None
-
-
-def _write(path: str, data: bytes) -> None:
-    tmp = "{}.{}.tmp".format(path, os.getpid())
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as error:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise ValuesFileError(
-            "{}: cannot write: {}; check the folder exists and is writable".format(
-                path, error.strerror or error
-            ),
-            path=str(path),
-            key=None,
-        ) from None
-
-
-def _prune(tree: Dict[str, Any]) -> Dict[str, Any]:
-    """The tree without non-literal defaults: code is not a value to save."""
-    out = {}
-    for key, value in tree.items():
-        if isinstance(value, NotLiteralEvaluable):
-            continue
-        if isinstance(value, dict):
-            value = _prune(value)
-        out[key] = value
-    return out
-
-
-def _jsonable(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {key: _jsonable(value) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_jsonable(value) for value in data]
-    return data
-
-
-# -- $HPREG_CONFIG -----------------------------------------------------------------------
-def _apply_env_config(manager) -> None:
-    """Check ``$HPREG_CONFIG`` against every manager's scan; apply ``manager``'s part.
-
-    Each name must be declared by exactly one manager. ``manager`` gets its names
-    type-checked (a dict default keeps its dict whole) and drops the others, unless
-    a value set since (``set_value``, a file, the command line) overrides them.
-    """
-    path = os.environ.get("HPREG_CONFIG")
-    if not path:
-        return
-    from ._env import env_values
-    from ._files import load_values_file
-    from .manager import managers
-
-    where = _source.display_path(path)
-    pool = list(managers())
-    if not any(m is manager for m in pool):
-        pool.append(manager)
-    owners = {}
-    for name in env_values(path, manager.separator):
-        owners[name] = _owners(name, pool, manager.separator)
-        if not owners[name]:
-            known = set().union(*(m.names() for m in pool))
-            suggestions = did_you_mean(name, known)
-            raise UnknownHyperparameterError(
-                "{}: {}: unknown hyperparameter '{}' ($HPREG_CONFIG): no manager's "
-                "scan found it{}; scan the files that declare it before bind(), e.g. "
-                "{}.parse_file(path), or remove it from the file".format(
-                    where,
-                    name,
-                    name,
-                    suggestion_text(suggestions),
-                    manager.placeholder,
-                ),
-                name=name,
-                path=path,
-                suggestions=suggestions,
-            )
-        if len(owners[name]) > 1:
-            (first, a), (second, b) = owners[name][:2]
-            raise AmbiguousNameError(
-                "{}: {}: ambiguous hyperparameter ($HPREG_CONFIG): declared by two "
-                "managers, '{}' at {} and '{}' at {}; rename one of them".format(
-                    where,
-                    name,
-                    first.placeholder,
-                    first.get_occurrences(a)[0].short_location,
-                    second.placeholder,
-                    second.get_occurrences(b)[0].short_location,
-                ),
-                name=name,
-                path=path,
-                managers=[first.placeholder, second.placeholder],
-            )
-    mine = set(manager.names())
-    data = load_values_file(path)
-    values = {
-        name: value
-        for name, value in manager.flatten_tree(data).items()
-        if name in mine
-    }
-    for name, value in values.items():
-        value = coerce_to_default(name, value, manager.get_default(name), where)
-        check_hints(name, value, manager.get_hints(name), where)
-        values[name] = value
-    for name in list(getattr(manager, "_env_names", ())):
-        if name not in values and _source_of(manager, name) == "env":
-            manager.unset(name)
-    for name, value in values.items():
-        if _source_of(manager, name) in (None, "default", "call", "env"):
-            manager._set_value(name, value, Provenance("env", path))
-
-
-def _owners(name: str, pool, separator: str) -> list:
-    """(manager, declared name) for each manager declaring ``name`` or a parent of it."""
-    parts = name.split(separator)
-    candidates = [separator.join(parts[:i]) for i in range(len(parts), 0, -1)]
-    found = []
-    for manager in pool:
-        declared = set(manager.names())
-        for candidate in candidates:
-            if candidate in declared:
-                found.append((manager, candidate))
-                break
-    return found
-
-
-def _source_of(manager, name: str) -> Optional[str]:
-    try:
-        return manager.provenance(name).source
-    except (KeyError, LookupError):
-        return None
