@@ -6,28 +6,26 @@ product[1].union[0].d_model: ...``); what the points mean is left to the algebra
 whether the names exist to :mod:`hpreg.validate`.
 """
 
-import importlib.util
 import os
 import re
-import sys
-import uuid
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional
 
 from . import sweep as algebra
 from ._files import load_values_file, load_yaml_file
+from ._function_sweep import load_function_sweep
 from ._safe_eval import (
     MAX_FLOAT_AXIS,
     FloatRange,
     compile_expression,
     evaluate_constant,
 )
+from ._sweep_context import _Context, _reraise, _type_name
 from .errors import (
     ExpressionError,
     SweepError,
     SweepFileError,
     ValuesFileError,
     did_you_mean,
-    suggestion_text,
 )
 
 __all__ = ["load_sweep", "parse_sweep", "load_function_sweep", "flatten_values"]
@@ -47,67 +45,7 @@ _SHAPE_HELP = (
 )
 
 
-class _Context:
-    """Where a node sits: the file, its key path and its name prefix (``with``)."""
-
-    def __init__(self, source: str, key: str = "", prefix: str = ""):
-        self.source = source
-        self.key = key
-        self.prefix = prefix
-
-    def child(self, segment: Union[str, int], prefix: Optional[str] = None):
-        if isinstance(segment, int):
-            key = "{}[{}]".format(self.key, segment)
-        else:
-            key = "{}.{}".format(self.key, segment) if self.key else segment
-        return _Context(self.source, key, self.prefix if prefix is None else prefix)
-
-    def name(self, name: str) -> str:
-        return self.prefix + "." + name if self.prefix else name
-
-    @property
-    def where(self) -> str:
-        return "{}: {}".format(self.source, self.key) if self.key else self.source
-
-    def build(self, function: Callable, *args, **kwargs):
-        """Call the algebra; its errors (clashing names...) get this file and key."""
-        try:
-            return function(*args, **kwargs)
-        except (SweepFileError, ExpressionError):
-            raise
-        except SweepError as exc:
-            problem = re.sub(r"^\w+\(\): ", "", str(exc))
-            raise self.error(problem, **_facts(exc)) from None
-
-    def error(self, problem: str, fix: str = "", **facts) -> SweepFileError:
-        message = "{}: {}".format(self.where, problem)
-        if fix:
-            message += "; " + fix
-        return SweepFileError(
-            message, path=self.source, key=self.key, problem=problem, **facts
-        )
-
-
-def _facts(exc: Exception) -> dict:
-    reserved = ("message", "path", "key", "problem")
-    return {k: v for k, v in vars(exc).items() if k not in reserved}
-
-
-def _reraise(exc: Exception):
-    raise exc
-
-
 # -- nodes ----------------------------------------------------------------------------
-def _type_name(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    return "{} {!r}".format(type(value).__name__, value)
-
-
 def _check_key(key: Any, ctx: _Context, value: Any) -> None:
     """Refuse keys that are not names, and typos of reserved keys."""
     if not isinstance(key, str):
@@ -656,79 +594,3 @@ def load_sweep(path):
         )
     data = load_yaml_file(text, error=SweepFileError)
     return parse_sweep(data, source=text)
-
-
-def load_function_sweep(path: str, function: str):
-    """Run the Python file at ``path`` (the user's own sweep code) and sweep over the
-    points ``function()`` returns."""
-    if not os.path.isfile(path):
-        raise SweepFileError(
-            "{}: file not found; check the path".format(path),
-            path=path,
-            key=function,
-        )
-    module_name = "_hpreg_sweep_{}_{}".format(
-        re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0]),
-        uuid.uuid4().hex[:8],
-    )
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    folder = os.path.dirname(os.path.abspath(path))
-    sys.path.insert(0, folder)  # so the file can import its neighbours, also when run
-    try:
-        return _run_function_file(module, spec, path, function)
-    finally:
-        try:
-            sys.path.remove(folder)
-        except ValueError:
-            pass
-
-
-def _run_function_file(module, spec, path: str, function: str):
-    where = "{}:{}".format(path, function)
-    sys.modules[module.__name__] = module
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        sys.modules.pop(module.__name__, None)
-        raise SweepFileError(
-            "{}:{}:{}: {}; fix the sweep function's file".format(
-                path, exc.lineno, exc.offset, exc.msg
-            ),
-            path=path,
-            key=function,
-            line=exc.lineno,
-            column=exc.offset,
-        ) from None
-    target = getattr(module, function, None)
-    if target is None:
-        public = [
-            n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
-        ]
-        suggestions = did_you_mean(function, public)
-        raise SweepFileError(
-            "{}: no function {!r} in {}{}".format(
-                where,
-                function,
-                path,
-                suggestion_text(suggestions)
-                or "; define def {}(): returning a list of points".format(function),
-            ),
-            path=path,
-            key=function,
-            suggestions=suggestions,
-        )
-    if not callable(target):
-        raise SweepFileError(
-            "{}: {!r} is {}, not a function; name a function returning "
-            "points".format(where, function, _type_name(target)),
-            path=path,
-            key=function,
-        )
-    try:
-        return algebra.from_function(target)
-    except SweepError as exc:
-        problem = re.sub(r"^from_function\([^)]*\): ", "", str(exc))
-        raise SweepFileError(
-            "{}: {}".format(where, problem), path=path, key=function, **_facts(exc)
-        ) from None
