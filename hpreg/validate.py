@@ -51,6 +51,9 @@ class _Checker:
         self.known = manager._known_names()
         # let variables of an override's base that the top sets: not hyperparameters
         self.variables: Set[Any] = set()
+        # names every top point of an enclosing override sets: the base's values for
+        # them never reach a point, so they are not checked
+        self.pinned: Set[Any] = set()
 
     def where(self, node: Any, name: str) -> str:
         origin = getattr(node, "origin", None)
@@ -77,7 +80,7 @@ class _Checker:
 
     def check_value(self, name: Any, value: Any, where: str) -> Any:
         self.check_name(name, where)
-        if name in self.variables:
+        if name in self.variables or name in self.pinned:
             return value
         default = self.manager.get_default(name)
         value = coerce_to_default(name, value, default, where)
@@ -86,7 +89,7 @@ class _Checker:
 
     def check_values(self, name: Any, values, where: str) -> None:
         self.check_name(name, where)
-        if name in self.variables:
+        if name in self.variables or name in self.pinned:
             return
         if isinstance(values, range) and len(values) > _RANGE_SCAN_LIMIT:
             # A long range: its type is int and its extremes bound every value.
@@ -112,6 +115,14 @@ class _Checker:
             return  # sweep variables are not hyperparameters
         if isinstance(node, Override):
             self.variables |= set(node.clash) & set(node.base._lets)
+            self.walk(node.top, dynamic)
+            pinned = (set(node.clash) & set(node.top._always)) - self.pinned
+            self.pinned |= pinned
+            try:
+                self.walk(node.base, dynamic)
+            finally:
+                self.pinned -= pinned
+            return
         if isinstance(node, Axis):
             self.check_values(node.name, node.values, self.where(node, node.name))
         elif isinstance(node, Fixed):
@@ -131,6 +142,8 @@ class _Checker:
                 self.check_value(name, value, self.where(node, name))
         elif isinstance(node, Derive):
             for name in node.fns:
+                if name in self.pinned:
+                    continue  # the override drops this derive for the top's value
                 dynamic[name] = self.where(node, name)
                 self.check_name(name, dynamic[name])
         elif isinstance(node, FromFunction):
