@@ -13,8 +13,12 @@ def _imports_of(module_file):
     with open(os.path.join(PACKAGE, module_file), encoding="utf-8") as f:
         tree = ast.parse(f.read())
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-            yield node.module.split(".")[0] + ".py"
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                yield node.module.split(".")[0] + ".py"
+            else:  # from . import _scan_cache
+                for alias in node.names:
+                    yield alias.name + ".py"
 
 
 def test_fingerprint_covers_every_module_the_scan_runs():
