@@ -218,11 +218,14 @@ def main(argv=None):
             return hpm
 
         def hpreg_keep():
-            return scanner.scan_paths(with_calls, managers=["_"], cache=False)
+            # what a user keeps: the manager after parse_file, as with hpman
+            from hpreg import HyperParameterManager
+
+            return HyperParameterManager("_").parse_file(with_calls, cache=False)
 
         hpman_bytes, hpman_n = retained_per_occurrence(hpman_keep, hpman_occurrences)
         hpreg_bytes, hpreg_n = retained_per_occurrence(
-            hpreg_keep, lambda kept: sum(len(s.calls) for s in kept)
+            hpreg_keep, lambda kept: len(kept.db)
         )
         print(
             "memory per occurrence: hpman {:,.0f} B ({} occ.), hpreg {:,.0f} B "
