@@ -266,7 +266,14 @@ def write_points(sweep, out_dir: str, stem: str, force: bool = False) -> int:
     index_text = index.getvalue()
     index_path = os.path.join(out_dir, "index.csv")
     old_files = _existing_sweep(out_dir, index_path, index_text, files, force)
-    os.makedirs(out_dir, exist_ok=True)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as error:
+        raise ValuesFileError(
+            "{}: cannot create the --out folder ({}); choose another folder".format(
+                out_dir, error.strerror
+            )
+        ) from None
     for name in old_files:
         try:
             os.unlink(os.path.join(out_dir, name))

@@ -10,7 +10,8 @@ import sys
 from typing import Dict, List, Optional
 
 from . import __version__
-from .errors import HpregError, UnknownHyperparameterError, UsageError, did_you_mean
+from .errors import DoubleAssignmentException, HpregError, UnknownHyperparameterError
+from .errors import UsageError, did_you_mean
 from .errors import suggestion_text
 
 PROG = "hpreg"
@@ -24,10 +25,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except SystemExit as stop:  # argparse: --help (0) or a usage error (2)
         return _exit_code(stop)
     if not getattr(args, "func", None):
-        parser.print_usage(sys.stderr)
-        print(
-            "{}: error: choose a command: list, lint, show, sweep".format(PROG),
-            file=sys.stderr,
+        _error(
+            "choose a command: list, lint, show, sweep; see '{} --help'".format(PROG)
         )
         return 2
     debug = os.environ.get("HPREG_DEBUG") == "1"
@@ -38,14 +37,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise
         _error(str(error))
         return error.exit_code
-    except FileNotFoundError as error:
-        if debug:
-            raise
-        missing = error.filename or (error.args[0] if error.args else "?")
-        _error("no such file or directory: '{}'; check the path".format(missing))
-        return 1
     except BrokenPipeError:  # `hpreg sweep --list | head`
         return 0
+    except OSError as error:  # a missing path, a file where a folder should be...
+        if debug:
+            raise
+        _error(_os_error_text(error))
+        return 1
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
@@ -61,6 +59,13 @@ def _exit_code(stop: SystemExit) -> int:
     return 1
 
 
+def _os_error_text(error: OSError) -> str:
+    path = error.filename or (error.args[0] if error.args else "?")
+    if isinstance(error, FileNotFoundError):
+        return "no such file or directory: '{}'; check the path".format(path)
+    return "'{}': {}; check the path".format(path, error.strerror or error)
+
+
 def _error(message: str) -> None:
     print("{}: error: {}".format(PROG, message), file=sys.stderr)
 
@@ -69,8 +74,17 @@ def _warn(message: str) -> None:
     print("{}: warning: {}".format(PROG, message), file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a usage error as one line, ``hpreg: error: ...`` (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(
+            2, "{}: error: {}; see '{} --help'\n".format(PROG, message, self.prog)
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Find, list, check and sweep the hyperparameters declared in code.",
     )
@@ -120,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
 # -- list -------------------------------------------------------------------------------
 def scan_for_cli(args, paths=None):
     """Scan into fresh managers, reporting each problem on stderr; returns them by name."""
+    return _scan_reporting(args, paths)[0]
+
+
+def _scan_reporting(args, paths=None):
+    """``scan_for_cli``, also returning the problems it reported."""
     from .registry import scan_all
 
     into: Dict = {}
@@ -132,7 +151,7 @@ def scan_for_cli(args, paths=None):
     )
     for problem in problems:
         _warn(str(problem))
-    return {manager.placeholder: manager for manager in found}
+    return {manager.placeholder: manager for manager in found}, problems
 
 
 def cmd_list(args) -> int:
@@ -168,7 +187,15 @@ def cmd_lint(args) -> int:
 def cmd_show(args) -> int:
     from ._listing import format_value
 
-    found = scan_for_cli(args)
+    found, problems = _scan_reporting(args)
+    # a second default is left out of the registry, but it is an occurrence too
+    conflicting = [
+        p.second
+        for p in problems
+        if isinstance(p, DoubleAssignmentException)
+        and getattr(p, "name", None) == args.name
+        and getattr(p, "second", None) is not None
+    ]
     holders = [
         m for m in found.values() if args.name in m.names() or m.exists(args.name)
     ]
@@ -200,10 +227,13 @@ def cmd_show(args) -> int:
                     ", ".join("{}={!r}".format(k, v) for k, v in hints.items())
                 )
             )
-        occurrences = manager.get_occurrences(name)
+        occurrences = list(manager.get_occurrences(name))
+        occurrences += [o for o in conflicting if o.manager == manager.placeholder]
         lines.append("occurrences: {}".format(len(occurrences)))
         for i, occurrence in enumerate(occurrences):
             marker = " (default)" if occurrence.has_default_value else ""
+            if any(occurrence is c for c in conflicting):
+                marker = " (conflicting default, not used)"
             lines.append("  [{}] {}{}".format(i, occurrence.location, marker))
             text = occurrence.excerpt(before=3, after=3)
             if text:
