@@ -296,15 +296,21 @@ def _existing_sweep(out_dir, index_path, index_text, files, force) -> List[str]:
         return []
     with open(index_path, encoding="utf-8") as f:
         old_index = f.read()
-    same = old_index == index_text and all(
-        _read(os.path.join(out_dir, name)) == text for name, text in files
-    )
-    if same:
-        return []
+    what = "its index.csv differs"
+    if old_index == index_text:
+        # the same sweep: missing point files are written again; an edited one differs
+        changed = [
+            name
+            for name, text in files
+            if _read(os.path.join(out_dir, name)) not in (None, text)
+        ]
+        if not changed:
+            return []
+        what = "{} differs".format(changed[0])
     if not force:
         raise HpregError(
-            "{}: already holds a different sweep (its index.csv differs); use --force "
-            "to replace it, or choose another --out folder".format(out_dir)
+            "{}: already holds a different sweep ({}); use --force to replace it, "
+            "or choose another --out folder".format(out_dir, what)
         )
     rows = list(csv.reader(io.StringIO(old_index)))
     return [row[1] for row in rows[1:] if len(row) > 1 and "/" not in row[1]]
