@@ -121,7 +121,7 @@ def cmd_sweep(args) -> int:
         sweep = _validate(sweep, args, path)
         validated = True
     if args.sample is not None:
-        sweep = sweep.sample(args.sample, seed=args.seed)
+        sweep = _sampleable(sweep).sample(args.sample, seed=args.seed)
     elif args.seed is not None:
         raise UsageError("--seed goes with --sample N")
     if args.shard:
@@ -148,6 +148,19 @@ def cmd_sweep(args) -> int:
     for point in points:
         write(json.dumps(_plain(point), default=repr) + "\n")
     return 0
+
+
+def _sampleable(sweep):
+    """``sweep``, enumerated first when it has no cheap length (a filter, unique):
+    the command line cannot sample before filtering as the Python API can."""
+    from .sweep import from_function
+
+    try:
+        len(sweep)
+    except TypeError:
+        points = list(sweep)
+        return from_function(lambda: points)
+    return sweep
 
 
 def _has_dynamic(sweep) -> bool:

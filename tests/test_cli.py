@@ -693,6 +693,21 @@ class TestSweepOutput:
         assert json_lines(cli(*argv, "--seed", "4")[1]) != first
         assert cli(*argv, "--seed", "3", "--count")[1] == "20\n"
 
+    def test_sample_of_a_filtered_sweep(self, cli):
+        path = "examples/transformer/sweep.yaml"  # has a where: no cheap length
+        everything = json_lines(cli("sweep", path)[1])
+        code, out, err = cli("sweep", path, "--sample", "5", "--seed", "2")
+        assert (code, err) == (0, "")
+        drawn = json_lines(out)
+        assert len(drawn) == 5
+        assert all(point in everything for point in drawn)
+        assert len({json.dumps(p, sort_keys=True) for p in drawn}) == 5
+        assert (
+            json_lines(cli("sweep", path, "--sample", "5", "--seed", "2")[1]) == drawn
+        )
+        unique = ["sweep", "a=1,1,2,2,3", "--unique", "--sample", "3", "--seed", "0"]
+        assert sorted(p["a"] for p in json_lines(cli(*unique)[1])) == [1, 2, 3]
+
     def test_sample_of_a_huge_grid(self, cli):
         axes = ["x{}=range(0,100)".format(i) for i in range(6)]
         code, out, _err = cli("sweep", *axes, "--sample", "5", "--seed", "0")
