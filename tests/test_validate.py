@@ -2,6 +2,7 @@
 registry (up front where values are known, as drawn where derived), and
 ``_.override(point)`` as a scoped override."""
 
+import re
 import textwrap
 
 import pytest
@@ -33,6 +34,11 @@ def fixture_hp():
     manager = hpreg.HyperParameterManager("_")
     manager.parse_source(SOURCE, "model.py")
     return manager
+
+
+def either_article(text):
+    """A regex of ``text`` that also accepts 'an int' where it says 'a int'."""
+    return re.escape(text).replace("a int", "an? int")
 
 
 def message_of(error_type, sweep, hp, **kwargs):
@@ -177,10 +183,24 @@ class TestTypes:
     )
     def test_wrong_types(self, hp, name, value, message):
         error = message_of(ValueTypeError, hpreg.product({name: [value]}), hp)
-        assert str(error).startswith("sweep: {}: {}".format(name, message))
+        assert re.match(
+            either_article("sweep: {}: {}".format(name, message)), str(error)
+        )
         assert error.name == name
         assert error.value == value
         assert isinstance(error, TypeError)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="hpreg/_checks.py coerce_to_default writes 'is a int' and 'give a int "
+        "value' (type names take 'a' whatever their first letter)",
+    )
+    def test_int_takes_an(self, hp):
+        error = message_of(ValueTypeError, hpreg.product(n_layers=[2.5]), hp)
+        assert str(error) == (
+            "sweep: n_layers: 2.5 for 'n_layers' is a float, but its default 4 is an "
+            "int; give an int value"
+        )
 
     def test_a_name_without_a_default_takes_any_type(self):
         manager = hpreg.HyperParameterManager("_")
