@@ -15,6 +15,11 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def with_article(word: str) -> str:
+    """``a float``, ``an int``."""
+    return "{} {}".format("an" if word[:1] in "aeiou" else "a", word)
+
+
 def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> Any:
     """``value`` checked against the type of ``default``, converted where lossless.
 
@@ -45,15 +50,14 @@ def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> A
     if not ok:
         prefix = "{}: ".format(where) if where else ""
         raise ValueTypeError(
-            "{}{!r} for '{}' is a {}, but its default {!r} is a {}; "
-            "give a {} value".format(
+            "{}{!r} for '{}' is {}, but its default {!r} is {}; give {} value".format(
                 prefix,
                 value,
                 name,
-                type_name(value),
+                with_article(type_name(value)),
                 default,
-                expected.__name__,
-                expected.__name__,
+                with_article(expected.__name__),
+                with_article(expected.__name__),
             ),
             name=name,
             value=value,

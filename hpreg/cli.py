@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = commands.add_parser("lint", help="report problems in declarations")
     lint.add_argument("paths", nargs="+", metavar="PATH")
+    lint.add_argument(
+        "--project",
+        action="append",
+        metavar="DIR",
+        help="scan DIR as context, report problems in PATH only (for pre-commit)",
+    )
     scan_options(lint)
     lint.set_defaults(func=cmd_lint)
 
@@ -177,7 +183,12 @@ def cmd_list(args) -> int:
 def cmd_lint(args) -> int:
     from .lint import lint_paths
 
-    problems = lint_paths(args.paths, exclude=args.exclude, cache=not args.no_cache)
+    problems = lint_paths(
+        args.paths,
+        exclude=args.exclude,
+        cache=not args.no_cache,
+        project=args.project,
+    )
     for problem in problems:
         print(problem)
     return 1 if problems else 0

@@ -6,8 +6,9 @@ names and files that do not parse. ``# hpreg: ignore`` on a line silences it.
 """
 
 import difflib
+import os
 import re
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Optional
 
 from . import _source
 from ._checks import check_hints
@@ -47,14 +48,24 @@ class LintProblem:
 
 
 def lint_paths(
-    paths: PathArg, exclude: Iterable[str] = (), cache: bool = True
+    paths: PathArg,
+    exclude: Iterable[str] = (),
+    cache: bool = True,
+    project: Optional[PathArg] = None,
 ) -> List[LintProblem]:
-    """Every problem found in the scanned files, sorted by place."""
-    from .scanner import scan_paths
+    """Every problem found in the scanned files, sorted by place.
 
-    scans = scan_paths(
-        _as_path_list(paths), managers=None, exclude=exclude, cache=cache
-    )
+    With ``project``, the whole project is scanned (so a default declared in an
+    unchanged file counts) and only problems in ``paths`` are reported: what a
+    pre-commit hook, which passes the changed files, needs.
+    """
+    from .scanner import iter_python_files, scan_paths
+
+    scanned = _as_path_list(paths)
+    if project is not None:
+        chosen = {os.path.realpath(f) for f in iter_python_files(scanned, exclude)}
+        scanned = _as_path_list(project) + scanned
+    scans = scan_paths(scanned, managers=None, exclude=exclude, cache=cache)
     problems: List[LintProblem] = []
     registries: Dict[str, HyperParameterManager] = {}
     for scan in scans:
@@ -72,6 +83,10 @@ def lint_paths(
         problems.extend(_contradicting_hints(manager))
         problems.extend(_near_duplicates(manager))
     problems = [p for p in problems if not _ignored(p)]
+    if project is not None:
+        problems = [
+            p for p in problems if p.filename and os.path.realpath(p.filename) in chosen
+        ]
     return sorted(
         _dedupe(problems),
         key=lambda p: (p.filename or "", p.lineno or 0, p.col or 0, p.message),

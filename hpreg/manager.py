@@ -25,6 +25,7 @@ from .errors import (
     did_you_mean,
     suggestion_text,
 )
+from ._checks import with_article
 from .occurrences import (
     EMPTY,
     EmptyValue,
@@ -426,8 +427,8 @@ class HyperParameterManager(ValuesFileMixin):
                     continue
                 if not isinstance(child_key, str):
                     raise ImpossibleTree(
-                        "tree keys must be strings, but {!r} under '{}' is a {}".format(
-                            child_key, key, type(child_key).__name__
+                        "tree keys must be strings, but {!r} under '{}' is {}".format(
+                            child_key, key, with_article(type(child_key).__name__)
                         )
                     )
                 walk(child, key + self.separator + child_key if key else child_key)

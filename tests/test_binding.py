@@ -489,7 +489,7 @@ class TestLoadAndSave:
         "text, message",
         [
             ("lr: abc\n", "'abc' for 'lr' is a str, but its default 0.001 is a float"),
-            ("extra: 1\n", "1 for 'extra' is a int, but its default"),
+            ("extra: 1\n", "1 for 'extra' is an int, but its default"),
             ("lr: 5\n", "5.0 for 'lr' is above its high bound 1.0"),
             ("optimizer: rmsprop\n", "'rmsprop' is not a choice of 'optimizer'"),
             ("weight_decy: 0.1\n", "unknown hyperparameter 'weight_decy'"),
@@ -685,7 +685,7 @@ class TestEnvConfig:
         "text, error, message",
         [
             ("lr: abc\n", ValueTypeError, "'abc' for 'lr' is a str"),
-            ("use_bn: 1\n", ValueTypeError, "1 for 'use_bn' is a int"),
+            ("use_bn: 1\n", ValueTypeError, "1 for 'use_bn' is an int"),
             ("lr: 5\n", HintViolationError, "above its high bound"),
             ("optimizer: rms\n", HintViolationError, "not a choice of 'optimizer'"),
         ],

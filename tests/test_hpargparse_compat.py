@@ -120,7 +120,7 @@ class TestHputils:
         assert info.value.code == 2
         err = capsys.readouterr().err
         assert "config.failure.yaml" in err
-        assert "{'key': 1} for 'a' is a dict, but its default 1 is a int" in err
+        assert "{'key': 1} for 'a' is a dict, but its default 1 is an int" in err
         assert manager.get_value("a") == 1
 
     def test_set_dict_and_list(self):
