@@ -25,7 +25,7 @@ from .errors import (
     did_you_mean,
     suggestion_text,
 )
-from ._checks import with_article
+from ._checks import coerce_to_default, with_article
 from .occurrences import (
     EMPTY,
     EmptyValue,
@@ -214,6 +214,7 @@ class HyperParameterManager(ValuesFileMixin):
                     second=occurrence,
                 )
             self._defaults[name] = occurrence
+            self._fit_to_default(name)
         rows = self._parsed.get(name)
         if rows is None:
             rows = self._parsed[name] = []
@@ -487,7 +488,7 @@ class HyperParameterManager(ValuesFileMixin):
         saved = {name: self._set.get(name) for name in point}
         try:
             for name, value in point.items():
-                self._set_value(name, value, Provenance(source))
+                self._set_value(name, self._fitted(name, value), Provenance(source))
             yield self
         finally:
             for name, previous in saved.items():
@@ -496,6 +497,24 @@ class HyperParameterManager(ValuesFileMixin):
                 else:
                     self._set[name] = previous
                     self._refresh(name)
+
+    def _fitted(self, name: str, value: Any) -> Any:
+        """``value`` in its default's type where that is lossless (1 -> 1.0, [..] -> (..)).
+
+        Values no check has seen (a sweep point, ``$HPREG_CONFIG`` before a scan)
+        keep their own type when they do not fit; checks report those.
+        """
+        try:
+            return coerce_to_default(name, value, self.get_default(name))
+        except TypeError:
+            return value
+
+    def _fit_to_default(self, name: str) -> None:
+        """A value from ``$HPREG_CONFIG`` set before the scan found its default."""
+        occurrence = self._set.get(name)
+        if occurrence is not None and occurrence.provenance.source == "env":
+            occurrence.value = self._fitted(name, occurrence.value)
+            self._refresh(name)
 
     def get_default(self, name: str) -> Any:
         """The scanned default (or a runtime call's), ``EmptyValue()`` when none."""

@@ -464,3 +464,22 @@ class TestParseFile:
         hpreg.parse_file(str(root))
         assert _.get_values() == {"a": 1}
         assert hp.get_values() == {"b": 2}
+
+
+class TestFittingToDefaults:
+    def test_env_value_fits_a_default_found_later(self, tmp_path, monkeypatch):
+        path = tmp_path / "env.yaml"
+        path.write_text("lr: 1\nsizes: [1, 2]\n")
+        monkeypatch.setenv("HPREG_CONFIG", str(path))
+        manager = HyperParameterManager("_")
+        assert manager.get_value("lr") == 1 and manager.provenance("lr").source == "env"
+        manager.parse_source("_('lr', 0.5)\n_('sizes', (3, 4))\n")
+        assert isinstance(manager("lr"), float) and manager("lr") == 1.0
+        assert manager("sizes") == (1, 2)
+
+    def test_override_fits_sweep_values(self, hpm):
+        hpm.parse_source("_('lr', 0.5)\n_('name', 'x')\n")
+        with hpm.override({"lr": 2, "name": 3}):
+            assert isinstance(hpm("lr"), float) and hpm("lr") == 2.0
+            assert hpm("name") == 3  # does not fit: kept, validation reports it
+        assert hpm("lr") == 0.5
