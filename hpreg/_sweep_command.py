@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 from .errors import HpregError, UsageError, ValuesFileError
@@ -186,13 +187,15 @@ def _validate(sweep, args, path):
     from .validate import validate
 
     into: Dict[str, Any] = {}
-    found, _problems = scan_all(
+    found, problems = scan_all(
         args.scan,
         collect=True,
         exclude=args.exclude,
         cache=not args.no_cache,
         into=into,
     )
+    for problem in problems:  # a broken file's names would only look unknown
+        print("hpreg: warning: {}".format(problem), file=sys.stderr)
     registry = _MergedRegistry(found)
     return validate(sweep, registry, source=path)
 
