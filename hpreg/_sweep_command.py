@@ -177,8 +177,6 @@ def _has_dynamic(sweep) -> bool:
 
 
 def _stdout_writer():
-    import sys
-
     return sys.stdout.write
 
 
