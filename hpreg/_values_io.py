@@ -5,6 +5,7 @@ from typing import Any, Dict, Mapping, Optional
 from . import _source
 from ._checks import coerce_to_default
 from .errors import (
+    NotLiteralEvaluable,
     UnknownHyperparameterError,
     ValuesFileError,
     did_you_mean,
@@ -17,10 +18,15 @@ class ValuesFileMixin:
     """``save``/``load`` and the checks a values file goes through (names, types)."""
 
     def save(self, path: str, serial_format: str = "auto"):
-        """Write current values to YAML (nested) or JSON, chosen by extension."""
+        """Write current values to YAML (nested) or JSON, chosen by extension.
+
+        A non-literal default is code, not a value: it is left out, so loading
+        the file back never replaces the code with its text.
+        """
         from ._files import dump_values_file
 
-        dump_values_file(path, _plain_tree(self.get_tree()), _fmt(serial_format))
+        tree = _plain_tree(_without_code(self.get_tree()))
+        dump_values_file(path, tree, _fmt(serial_format))
         return self
 
     def load(self, path: str, serial_format: str = "auto", *, source: str = "file"):
@@ -80,6 +86,19 @@ def _fmt(serial_format: str) -> Optional[str]:
             )
         )
     return serial_format
+
+
+def _without_code(tree: Dict[str, Any]) -> Dict[str, Any]:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, NotLiteralEvaluable):
+            continue
+        if isinstance(value, dict) and value:
+            value = _without_code(value)
+            if not value:
+                continue  # a group of code only
+        out[key] = value
+    return out
 
 
 def _plain_tree(tree):

@@ -359,6 +359,19 @@ class TestValuesFiles:
             hpm.load(str(path))
         assert "bad.yaml" in str(info.value) and fragment in str(info.value)
 
+    def test_non_literal_defaults_are_not_saved(self, hpm, tmp_path):
+        # saving code as its text and loading it back would replace the code
+        hpm.parse_source(
+            "_('lr', 0.1)\n_('act', math.pi)\n_('head.fn', make())\n"
+            "_('head.n', 2)\n_('only.code', f())\n"
+        )
+        path = tmp_path / "hp.yaml"
+        hpm.save(str(path))
+        assert yaml.safe_load(path.read_text()) == {"lr": 0.1, "head": {"n": 2}}
+        hpm.load(str(path))
+        assert isinstance(hpm.get_value("act"), NotLiteralEvaluable)
+        assert hpm.provenance("act").source == "default"
+
     def test_unknown_name_did_you_mean(self, hpm, tmp_path):
         hpm.parse_source("_('learning_rate', 0.1)\n")
         path = tmp_path / "hp.yaml"
