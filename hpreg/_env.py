@@ -9,8 +9,16 @@ def env_values(path: str, separator: str = ".") -> Dict[str, Any]:
     """The file's values by flat dotted name (read once per process)."""
     if path not in _CACHE:
         from ._files import load_values_file
+        from .errors import ValuesFileError
 
-        data = load_values_file(path) or {}
+        try:
+            data = load_values_file(path) or {}
+        except ValuesFileError as error:
+            # the script never names this file: say where it comes from
+            facts = {k: v for k, v in vars(error).items() if k != "message"}
+            raise ValuesFileError(
+                "{} (the file $HPREG_CONFIG names)".format(error.message), **facts
+            ) from None
         _CACHE[path] = _flatten(data, "", separator)
     return dict(_CACHE[path])
 

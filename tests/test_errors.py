@@ -110,6 +110,14 @@ def registry_strict_scan():
     hpreg.parse_file(os.path.abspath("src"), strict=True)
 
 
+def env_config_missing():
+    os.environ["HPREG_CONFIG"] = "missing.yaml"
+    try:
+        hpreg.HyperParameterManager("_")
+    finally:
+        del os.environ["HPREG_CONFIG"]
+
+
 def attr(obj, dotted):
     for part in dotted.split("."):
         obj = getattr(obj, part)
@@ -409,6 +417,15 @@ ERRORS = [
         r"missing\.yaml: file not found; check the path$",
         {},
         id="load-missing-file",
+    ),
+    pytest.param(
+        env_config_missing,
+        ValuesFileError,
+        (ValueError,),
+        r"missing\.yaml: file not found; check the path "
+        r"\(the file \$HPREG_CONFIG names\)$",
+        {"path": "missing.yaml"},
+        id="env-config-missing-file",
     ),
 ]
 
