@@ -6,6 +6,7 @@ product[1].union[0].d_model: ...``); what the points mean is left to the algebra
 whether the names exist to :mod:`hpreg.validate`.
 """
 
+import difflib
 import os
 import re
 from typing import Any, Callable, Dict, List, Optional
@@ -25,7 +26,6 @@ from .errors import (
     SweepError,
     SweepFileError,
     ValuesFileError,
-    did_you_mean,
 )
 
 __all__ = ["load_sweep", "parse_sweep", "load_function_sweep", "flatten_values"]
@@ -82,7 +82,7 @@ def _check_key(key: Any, ctx: _Context, value: Any) -> None:
             "write a hyperparameter name, or 'with NAME' for a prefix",
             bad_key=key,
         )
-    for reserved in did_you_mean(key, RESERVED, n=1):
+    for reserved in _typo_of(key):
         if _looks_like(reserved, value):
             raise ctx.child(key).error(
                 "unknown key {!r}".format(key),
@@ -94,14 +94,35 @@ def _check_key(key: Any, ctx: _Context, value: Any) -> None:
             )
 
 
+def _typo_of(key: str) -> List[str]:
+    """The reserved key ``key`` is a near miss of (one edit or two), if any.
+
+    Stricter than did-you-mean: group names such as ``net``, ``label``, ``unit`` or
+    ``uniform`` sit close to ``let``, ``table`` and ``union`` and must stay names.
+    """
+    return [
+        reserved
+        for reserved in difflib.get_close_matches(key, RESERVED, n=1, cutoff=0.8)
+        if reserved != key and abs(len(reserved) - len(key)) <= 2
+    ]
+
+
 def _looks_like(reserved: str, value: Any) -> bool:
     """Whether ``value`` has the shape ``reserved`` takes, rather than a name's."""
     if reserved in ("product", "union"):
         return isinstance(value, dict) or (
             isinstance(value, list) and any(isinstance(v, dict) for v in value)
         )
-    if reserved in ("table", "let", "derive"):
+    if reserved == "table":
+        return isinstance(value, dict) and bool({"columns", "rows"} & set(value))
+    if reserved == "let":
         return isinstance(value, dict)
+    if reserved == "derive":
+        return (
+            isinstance(value, dict)
+            and bool(value)
+            and all(isinstance(v, str) for v in value.values())
+        )
     if reserved == "where":
         return isinstance(value, str) and bool(
             re.search(r"[<>=!]|\b(and|or|not)\b", value)

@@ -391,6 +391,22 @@ class TestFormat:
             {"model.width": 128, "model.depth": 2, "lr": 0.1},
         ]
 
+    @pytest.mark.parametrize(
+        "text, first",
+        [
+            ("net: {width: [64, 128]}", {"net.width": 64}),
+            ("label: {smoothing: [0.0, 0.1]}", {"label.smoothing": 0.0}),
+            ("uniform: {low: [0, 1]}", {"uniform.low": 0}),
+            ("unit: {size: [1, 2]}", {"unit.size": 1}),
+            ("production: {a: [1, 2]}", {"production.a": 1}),
+            ("tables: {n: [1, 2]}", {"tables.n": 1}),
+            ("unet: [true, false]", {"unet": True}),
+        ],
+    )
+    def test_names_close_to_reserved_keys_are_names(self, text, first):
+        points = points_of(text)
+        assert len(points) == 2 and points[0] == first
+
     def test_nested_mapping_may_hold_nodes(self):
         points = points_of(
             """
@@ -776,6 +792,13 @@ SWEEP_FILE_ERRORS = [
         "prefix the names inside with 'model.'",
     ),
     ("with a b: {a: 1}", "with a b", "with a b: 'with a b' needs exactly one name"),
+    (
+        "tabel: {columns: [a], rows: [[1]]}",
+        "tabel",
+        "tabel: unknown key 'tabel'; did you mean 'table'?",
+    ),
+    ("unoin: {a: [1], b: [2]}", "unoin", "unoin: unknown key 'unoin'; did you mean"),
+    ("lets: {k: [1, 2]}", "lets", "lets: unknown key 'lets'; did you mean 'let'?"),
     (
         "With model: {a: 1}",
         "With model",
