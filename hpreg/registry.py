@@ -24,7 +24,10 @@ def parse_file(
     """Scan for every manager name imported from ``hpreg.m``; returns those managers.
 
     A call by ``hp`` lands in ``hpreg.m.hp``, a call by ``_`` in ``hpreg.m._``, so
-    no declaration is missed because it was made through another manager.
+    no declaration is missed because it was made through another manager. Names
+    count when the scanned code or this process imports them from ``hpreg.m``
+    (so bare calls through a project's re-export are found, as ``_.parse_file``
+    finds them).
     """
     found, _problems = scan_all(path, strict=strict, exclude=exclude, cache=cache)
     return found
@@ -37,7 +40,7 @@ def parse_source(
     from .scanner import scan_source
 
     _source.register_source(filename, source)
-    scan = scan_source(source, filename, managers=None)
+    scan = scan_source(source, filename, managers=None, extra=_zoo_names())
     found, _problems = _dispatch([scan], strict=strict, collect=False)
     return found
 
@@ -53,11 +56,18 @@ def scan_all(
 ) -> Tuple[List[HyperParameterManager], List[Exception]]:
     """Scan for all managers; with ``collect=True`` problems are returned, not raised.
 
-    ``into`` maps manager names to the managers to fill (default: ``hpreg.m``'s).
+    ``into`` maps manager names to the managers to fill (default: ``hpreg.m``'s,
+    whose names then count in every file, as they do for ``_.parse_file``).
     """
     from .scanner import scan_paths
 
-    scans = scan_paths(_as_path_list(path), managers=None, exclude=exclude, cache=cache)
+    scans = scan_paths(
+        _as_path_list(path),
+        managers=None,
+        exclude=exclude,
+        cache=cache,
+        extra=_zoo_names() if into is None else (),
+    )
     return _dispatch(scans, strict=strict, collect=collect, into=into)
 
 
@@ -106,6 +116,13 @@ def _dispatch(scans, strict: bool, collect: bool, into=None):
         manager.scan_errors = [e for e in manager.scan_errors if e.key not in keys]
         manager.scan_errors.extend(skipped)
     return [touched[name] for name in sorted(touched)], problems
+
+
+def _zoo_names() -> Tuple[str, ...]:
+    """The manager names this process imported from ``hpreg.m``."""
+    from ._zoo import managers
+
+    return tuple(sorted(managers().names()))
 
 
 def get_managers_pool(into) -> List[HyperParameterManager]:

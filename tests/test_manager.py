@@ -478,6 +478,25 @@ class TestParseFile:
         assert _.get_values() == {"a": 1}
         assert hp.get_values() == {"b": 2}
 
+    def test_all_managers_follow_a_project_re_export(self, tree):
+        # the process imported _ and hp from hpreg.m: their bare calls count in
+        # files that import them from the project, as _.parse_file counts them
+        from hpreg.m import _, hp
+
+        root = tree(
+            {
+                "model.py": "from .hp import _, hp\n_('a', 1)\nhp('b', 2)\n",
+                "i18n.py": "from gettext import gettext as _\n_('hello')\n",
+            }
+        )
+        found = hpreg.parse_file(str(root / "model.py"))
+        assert [m.placeholder for m in found] == ["_", "hp"]
+        assert _.get_values() == {"a": 1} and hp.get_values() == {"b": 2}
+        hpreg.parse_file(str(root))
+        assert _.names() == ["a"]
+        hpreg.parse_source("from .hp import hp\nhp('c', 3)\n", "c.py")
+        assert hp.get_values() == {"b": 2, "c": 3}
+
 
 class TestFittingToDefaults:
     def test_env_value_fits_a_default_found_later(self, tmp_path, monkeypatch):
