@@ -2,6 +2,7 @@
 points its function returns (as the Hydra python sweeper does)."""
 
 import importlib.util
+import inspect
 import os
 import re
 import sys
@@ -54,6 +55,9 @@ def _run_function_file(module, spec, path: str, function: str):
             line=exc.lineno,
             column=exc.offset,
         ) from None
+    except Exception as exc:
+        sys.modules.pop(module.__name__, None)
+        raise _raised(path, path, function, exc) from exc
     target = getattr(module, function, None)
     if target is None:
         public = [
@@ -79,6 +83,13 @@ def _run_function_file(module, spec, path: str, function: str):
             path=path,
             key=function,
         )
+    if _needs_arguments(target):
+        raise SweepFileError(
+            "{}: {!r} takes arguments; a sweep function takes none and returns "
+            "points".format(where, function),
+            path=path,
+            key=function,
+        )
     try:
         return algebra.from_function(target)
     except SweepError as exc:
@@ -86,3 +97,29 @@ def _run_function_file(module, spec, path: str, function: str):
         raise SweepFileError(
             "{}: {}".format(where, problem), path=path, key=function, **_facts(exc)
         ) from None
+    except Exception as exc:
+        raise _raised(where, path, function, exc) from exc
+
+
+def _needs_arguments(target) -> bool:
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):  # a builtin without a signature: just call it
+        return False
+    kinds = inspect.Parameter
+    required = (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)
+    return any(
+        p.default is p.empty and p.kind in required
+        for p in signature.parameters.values()
+    )
+
+
+def _raised(where: str, path: str, function: str, exc: Exception) -> SweepFileError:
+    """The user's code failed: one line naming it (HPREG_DEBUG=1 shows the rest)."""
+    return SweepFileError(
+        "{}: raised {}: {}; fix the sweep function's file (HPREG_DEBUG=1 shows "
+        "the traceback)".format(where, type(exc).__name__, exc),
+        path=path,
+        key=function,
+        error=exc,
+    )

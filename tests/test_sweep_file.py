@@ -658,6 +658,19 @@ def uses_neighbour():
     return [{"n": neighbour.N}]
 
 CONSTANT = 3
+
+def fails():
+    raise RuntimeError("no GPU here")
+
+def fails_half_way():
+    yield {"a": 1}
+    raise KeyError("b")
+
+def takes_an_argument(n):
+    return [{"n": n}]
+
+def has_a_default(n=2):
+    return [{"n": n}]
 """
 
 
@@ -718,6 +731,39 @@ class TestFunctionSweeps:
         with pytest.raises(SweepFileError) as info:
             load_sweep("{}:bad_point".format(path))
         assert str(info.value).startswith("{}:bad_point: point 0 is 3".format(path))
+
+    def test_an_error_in_the_function_names_it(self, config):
+        path = config / "multilayer.py"
+        with pytest.raises(SweepFileError) as info:
+            load_sweep("{}:fails".format(path))
+        assert str(info.value) == (
+            "{}:fails: raised RuntimeError: no GPU here; fix the sweep function's "
+            "file (HPREG_DEBUG=1 shows the traceback)".format(path)
+        )
+        assert isinstance(info.value.__cause__, RuntimeError)
+        assert (info.value.path, info.value.key) == (str(path), "fails")
+        with pytest.raises(SweepFileError, match=r":fails_half_way: raised KeyError"):
+            load_sweep("{}:fails_half_way".format(path))
+
+    def test_an_error_when_the_file_runs_names_the_file(self, tmp_path):
+        path = tmp_path / "imports.py"
+        path.write_text("import no_such_module_here\ndef f():\n    return []\n")
+        with pytest.raises(SweepFileError) as info:
+            load_sweep("{}:f".format(path))
+        assert str(info.value).startswith(
+            "{}: raised ModuleNotFoundError: No module named "
+            "'no_such_module_here'; ".format(path)
+        )
+
+    def test_a_function_taking_arguments(self, config):
+        path = config / "multilayer.py"
+        with pytest.raises(SweepFileError) as info:
+            load_sweep("{}:takes_an_argument".format(path))
+        assert str(info.value) == (
+            "{}:takes_an_argument: 'takes_an_argument' takes arguments; a sweep "
+            "function takes none and returns points".format(path)
+        )
+        assert list(load_sweep("{}:has_a_default".format(path))) == [{"n": 2}]
 
     def test_py_file_without_function(self, config):
         path = config / "multilayer.py"
