@@ -132,10 +132,16 @@ class Sweep:
             )
         return self._size
 
+    def _count_cheaply(self) -> Optional[int]:
+        """The number of points when known without enumerating, else None; ``_get``
+        works whenever this is known, even where ``len`` refuses (an override)."""
+        return self._size
+
     def count(self) -> int:
         """The exact number of points: ``len`` when cheap, else by enumerating."""
-        if self._size is not None:
-            return self._size
+        size = self._count_cheaply()
+        if size is not None:
+            return size
         return sum(1 for _ in self._iter({}))
 
     def __bool__(self) -> bool:

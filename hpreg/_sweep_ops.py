@@ -242,7 +242,8 @@ class Sample(Sweep):
     ):
         where = "sample({})".format(value_repr(n))
         _check_count(where, "n", n, 0)
-        if child._size is None:
+        size = child._count_cheaply()
+        if size is None:
             raise SweepError(
                 "{}: {} has no cheap length because it {}; sample before filtering, "
                 "or draw from list(s) with random.sample".format(
@@ -250,17 +251,17 @@ class Sample(Sweep):
                 ),
                 n=n,
             )
-        if n > child._size:
+        if n > size:
             raise SweepError(
                 "{}: the sweep has only {} points, so {} distinct ones cannot be "
-                "drawn; ask for at most {}".format(where, child._size, n, child._size),
+                "drawn; ask for at most {}".format(where, size, n, size),
                 n=n,
-                size=child._size,
+                size=size,
             )
         self.child, self.n, self.seed = child, n, seed
         self.children = (child,)
         if indices is None:
-            indices = sample_indices(child._size, n, seed)
+            indices = sample_indices(size, n, seed)
         self.indices = tuple(indices)
         self._init(child._names, child._lets, child._always, n)
 

@@ -5,7 +5,7 @@ fixed values, columns and derives of those names give way, and its derives and f
 see ``top``'s values. The repeats that creates are dropped; ``base``'s own stay.
 """
 
-from typing import Any, Dict, FrozenSet, Iterator, Tuple
+from typing import Any, Dict, FrozenSet, Iterator, Optional, Tuple
 
 from ._sweep_base import Point, Sweep, freeze, freeze_point
 from ._sweep_leaves import Axis, Fixed, FromFunction, Let, Table, Zip
@@ -169,9 +169,11 @@ class Override(Sweep):
     Names both set are pinned to ``top``'s values inside ``base`` (its derives and
     filters see them) and the repeats that creates are dropped, ``base``'s own
     repeats kept. A name of ``top`` that is a let variable of ``base`` sets that
-    variable. Without a clash this is ``product(top, base)``; with one, ``len`` stays
-    cheap when every top point sets the clashing names and ``base`` is built of
-    products, axes, tables, zips, derives, lets and function sweeps around them.
+    variable. Without a clash this is ``product(top, base)``. With one, ``len`` and
+    ``s[i]`` raise ``TypeError`` (the issue's contract, as for ``where``); ``count()``
+    and ``sample()`` stay cheap when every top point sets the clashing names and
+    ``base`` is built of products, axes, tables, zips, derives, lets and function
+    sweeps around them.
     """
 
     def __init__(self, base: Sweep, top: Sweep):
@@ -197,13 +199,16 @@ class Override(Sweep):
         names = (top._names | base._names) - base._lets
         lets = top._lets | base._lets
         always = top._always | base._always
-        if self._impl is not None:
+        if not self.clash:
             size, nolen = self._impl._size, self._impl._nolen
         else:
             size = None
             nolen = "overrides names its base sets ({}) and drops the repeats that "
             nolen = (nolen + "creates").format(", ".join(sorted(map(str, self.clash))))
         self._init(names, lets, always, size, nolen)
+
+    def _count_cheaply(self) -> Optional[int]:
+        return None if self._impl is None else self._impl._count_cheaply()
 
     def _iter(self, ctx: Point) -> Iterator[Point]:
         if self._impl is not None:

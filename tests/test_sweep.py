@@ -147,8 +147,14 @@ class TestIssueExamples:
             {"a": 4, "b": "y"},
         ]
         assert list(s) == expected
-        assert len(s) == 4 and [s[i] for i in range(4)] == expected
         assert list(next(iter(s))) == ["a", "b"]
+        # the issue: overrides with a clash have no cheap len (count() still works)
+        with pytest.raises(TypeError, match=r"no cheap length because it overrides"):
+            len(s)
+        with pytest.raises(TypeError, match=r"no cheap length"):
+            s[0]
+        assert s.count() == 4
+        assert len(hp.override(hp.product(b=["x", "y"]), hp.product(a=[3, 4]))) == 4
 
     def test_from_function_dicts_and_pairs(self):
         def configure():
@@ -422,13 +428,13 @@ class TestOverride:
         )
         s = hp.override(base, hp.product(d_model=[256]))
         assert list(s) == [{"d_model": 256, "d_head": 32}]
-        assert len(s) == 1
+        assert s.count() == 1
 
     def test_top_wins_over_a_derived_name(self):
         base = hp.product(a=[1, 2]).derive(b=lambda p: p["a"] * 10)
         s = hp.override(base, hp.product(b=[0]))
         assert list(s) == [{"b": 0, "a": 1}, {"b": 0, "a": 2}]
-        assert len(s) == 2
+        assert s.count() == 2
 
     def test_base_repeats_stay(self):
         base = hp.product(a=[1, 2, 1], b=["x"])
@@ -436,7 +442,7 @@ class TestOverride:
         assert [p["a"] for p in s] == [1, 2, 1]
         twice = hp.override(hp.product(a=[1, 1], b=["x", "y"]), hp.product(b=["z"]))
         assert list(twice) == [{"b": "z", "a": 1}, {"b": "z", "a": 1}]
-        assert len(twice) == 2
+        assert twice.count() == 2
 
     def test_clash_in_a_union_has_no_cheap_length(self):
         s = hp.override(TRANSFORMER, hp.product(d_ff=[1024]))
@@ -461,7 +467,7 @@ class TestOverride:
         t = hp.table(("a", "b"), [(1, "x"), (2, "x"), (1, "x"), (3, "y")])
         s = hp.override(t, hp.product(a=[9]))
         assert list(s) == [{"a": 9, "b": "x"}, {"a": 9, "b": "x"}, {"a": 9, "b": "y"}]
-        assert len(s) == 3
+        assert s.count() == 3
 
     def test_top_can_set_a_let_variable(self):
         base = hp.product(hp.let(k=[1, 2]), a=[0]).derive(b=lambda p: p["k"])
@@ -476,7 +482,7 @@ class TestOverride:
             {"lr": 0.5, "wd": 0, "a": 1},
             {"lr": 0.5, "wd": 0, "a": 2},
         ]
-        assert len(s) == 2
+        assert s.count() == 2
 
     def test_nested_override(self):
         inner = hp.override(hp.union(hp.product(a=[1, 2], b=[1])), hp.product(a=[5]))
@@ -560,6 +566,15 @@ class TestShardAndSample:
             r"sample before filtering",
         ):
             hp.product(a=[1]).where(lambda p: True).sample(1)
+
+    def test_sample_and_count_an_override_without_enumerating(self):
+        base = hp.product(**{"h{}".format(i): list(range(10)) for i in range(12)})
+        s = hp.override(base, hp.product(h0=[0, 1]))  # 2 * 10**11 points
+        assert s.count() == 2 * 10**11
+        points = list(s.sample(3, seed=1))
+        assert len(points) == 3 and all(p["h0"] in (0, 1) for p in points)
+        with pytest.raises(TypeError):
+            len(s)
 
     @pytest.mark.parametrize(
         "k, n, message",
@@ -887,6 +902,11 @@ def test_override_cheap_and_enumerated_paths_agree(base, top_axes):
     enumerated = hp.override(Union([base]), top)
     points = list(cheap)
     assert points == list(enumerated)
-    if cheap._size is not None:
-        assert len(cheap) == len(points)
-        assert [cheap[i] for i in range(len(points))] == points
+    if cheap.clash:
+        with pytest.raises(TypeError, match="no cheap length"):
+            len(cheap)
+    n = cheap._count_cheaply()
+    if n is not None:  # counted and sampled without enumerating
+        assert n == cheap.count() == len(points)
+        order = random.Random(0).sample(range(n), n)
+        assert list(cheap.sample(n, seed=0)) == [points[i] for i in order]
