@@ -110,20 +110,48 @@ def _as_list(paths: PathLike) -> list:
 
 
 def _exclude_matcher(exclude: Iterable[str]):
+    """``excluded(relative, base, path)``: whether a glob matches the path relative to
+    the scanned folder or the basename; a glob with a folder in it also matches the
+    path as given or relative to the working directory, an absolute glob the
+    absolute path."""
     patterns = [p for p in ([exclude] if isinstance(exclude, str) else exclude) if p]
+    patterns = [_clean_pattern(p) for p in patterns]
     if not patterns:
-        return lambda relative, base: False
-    regex = re.compile(
-        "|".join(fnmatch.translate(os.path.normcase(p)) for p in patterns)
-    )
+        return lambda relative, base, path=None: False
 
-    def excluded(relative: str, base: str) -> bool:
-        return bool(
-            regex.match(os.path.normcase(relative))
-            or regex.match(os.path.normcase(base))
-        )
+    def compile_(group):
+        if not group:
+            return lambda candidate: False
+        regex = re.compile("|".join(fnmatch.translate(p) for p in group))
+        return lambda candidate: bool(regex.match(os.path.normcase(candidate)))
+
+    absolute = compile_([p for p in patterns if os.path.isabs(p)])
+    relative_globs = [p for p in patterns if not os.path.isabs(p)]
+    local = compile_(relative_globs)
+    pathlike = compile_([p for p in relative_globs if "/" in p or os.sep in p])
+
+    def excluded(relative: str, base: str, path: Optional[str] = None) -> bool:
+        if local(relative) or local(base):
+            return True
+        if path is None:
+            return False
+        full = os.path.abspath(path)
+        if absolute(full) or pathlike(os.path.normpath(path)):
+            return True
+        try:
+            return pathlike(os.path.relpath(full))
+        except ValueError:  # another drive (Windows)
+            return False
 
     return excluded
+
+
+def _clean_pattern(pattern: str) -> str:
+    # "gen/", "./gen/*" and "gen" name the same folder
+    pattern = os.path.normcase(os.fspath(pattern))
+    while pattern.startswith("." + os.sep) or pattern.startswith("./"):
+        pattern = pattern[2:]
+    return pattern.rstrip("/" + os.sep) or pattern
 
 
 class _MissingPathError(FileNotFoundError):
@@ -153,10 +181,14 @@ def _walk_dir(root: str, root_real: str, excluded) -> List[Tuple[str, str]]:
             except OSError:
                 continue
             if is_dir:
-                if name.startswith(".") or name in SKIP_DIRS or excluded(rel, name):
+                if (
+                    name.startswith(".")
+                    or name in SKIP_DIRS
+                    or excluded(rel, name, entry.path)
+                ):
                     continue
                 pending.append((rel, entry.path, os.path.join(real, name)))
-            elif name.endswith(".py") and not excluded(rel, name):
+            elif name.endswith(".py") and not excluded(rel, name, entry.path):
                 try:
                     if not entry.is_file():
                         continue
@@ -182,7 +214,7 @@ def _iter_files(
             files = _walk_dir(path, os.path.realpath(path), excluded)
         elif os.path.exists(path):
             relative = path.replace(os.sep, "/")
-            if excluded(relative, os.path.basename(path)):
+            if excluded(relative, os.path.basename(path), path):
                 continue
             files = [(path, os.path.realpath(path))]
         else:

@@ -594,6 +594,30 @@ class TestFiles:
             os.path.join("pkg", "d.py"),
         ]
 
+    @pytest.mark.parametrize(
+        "glob",
+        ["gen/", "./gen/*", "src/gen", "src/gen/*", "{root}/gen", "{root}/gen/*"],
+    )
+    def test_exclude_globs_spelled_as_paths(self, tree, monkeypatch, glob):
+        # a folder with a trailing slash, or a path as the user sees it (from the
+        # working directory, or absolute), excludes as the folder's own name does
+        root = tree({"a.py": "", "gen/b.py": "", "pkg/gen.py": ""})
+        monkeypatch.chdir(root.parent)
+        pattern = glob.format(root=root)
+        for scanned in ("src", str(root)):
+            files = iter_python_files(scanned, exclude=[pattern])
+            assert [os.path.relpath(p, scanned) for p in files] == [
+                "a.py",
+                os.path.join("pkg", "gen.py"),
+            ], (scanned, pattern)
+
+    def test_exclude_star_globs_stay_below_the_scanned_folder(self, tree, monkeypatch):
+        # "*src*" must not match the folders above the one scanned
+        root = tree({"a.py": "", "src_gen.py": ""})
+        monkeypatch.chdir(root.parent)
+        files = iter_python_files(str(root), exclude=["*src*"])
+        assert [os.path.relpath(p, root) for p in files] == ["a.py"]
+
     def test_list_of_paths_each_file_once(self, tree):
         root = tree({"a.py": "", "sub/b.py": ""})
         paths = [root / "sub", root, root / "a.py"]
