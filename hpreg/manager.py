@@ -511,10 +511,43 @@ class HyperParameterManager(ValuesFileMixin):
 
     def _fit_to_default(self, name: str) -> None:
         """A value from ``$HPREG_CONFIG`` set before the scan found its default."""
+        if isinstance(self._defaults[name].value, dict):
+            self._regroup_env_dict(name)
         occurrence = self._set.get(name)
         if occurrence is not None and occurrence.provenance.source == "env":
             occurrence.value = self._fitted(name, occurrence.value)
             self._refresh(name)
+
+    def _regroup_env_dict(self, name: str) -> None:
+        # $HPREG_CONFIG was read before any scan, so ``opts: {a: 1}`` was set as
+        # ``opts.a``; once ``opts`` is known to hold a dict, it is one value again
+        start = name + self.separator
+        parts = [
+            (key, occurrence)
+            for key, occurrence in self._set.items()
+            if key.startswith(start) and occurrence.provenance.source == "env"
+        ]
+        mixed = any(
+            key.startswith(start) and occurrence.provenance.source != "env"
+            for key, occurrence in self._set.items()
+        )
+        if not parts or mixed or name in self._set:
+            return
+        value: Dict[str, Any] = {}
+        for key, occurrence in parts:
+            level = value
+            *groups, leaf = key[len(start) :].split(self.separator)
+            for group in groups:
+                if not isinstance(level.get(group), dict):
+                    level[group] = {}
+                level = level[group]
+            level[leaf] = occurrence.value
+            del self._set[key]
+            self._env_names.pop(key, None)
+            self._refresh(key)
+        provenance = parts[0][1].provenance
+        self._set_value(name, value, provenance)
+        self._env_names[name] = value
 
     def get_default(self, name: str) -> Any:
         """The scanned default (or a runtime call's), ``EmptyValue()`` when none."""

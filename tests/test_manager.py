@@ -509,6 +509,20 @@ class TestFittingToDefaults:
         assert isinstance(manager("lr"), float) and manager("lr") == 1.0
         assert manager("sizes") == (1, 2)
 
+    def test_env_dict_value_is_one_value_once_its_default_is_found(
+        self, tmp_path, monkeypatch
+    ):
+        # read before any scan, opts: {a: 5} could only be set as opts.a
+        path = tmp_path / "env.yaml"
+        path.write_text("opts:\n  a: 5\n  deep: {b: 1}\nlr: 1\n")
+        monkeypatch.setenv("HPREG_CONFIG", str(path))
+        manager = HyperParameterManager("_")
+        manager.parse_source("_('opts', {'a': 1})\n_('lr', 0.5)\n")
+        assert manager.get_values() == {"lr": 1.0, "opts": {"a": 5, "deep": {"b": 1}}}
+        assert manager.unknown() == {}
+        assert manager.provenance("opts") == hpreg.Provenance("env", str(path))
+        assert manager("opts", {"a": 1}) == {"a": 5, "deep": {"b": 1}}
+
     def test_override_fits_sweep_values(self, hpm):
         hpm.parse_source("_('lr', 0.5)\n_('name', 'x')\n")
         with hpm.override({"lr": 2, "name": 3}):
