@@ -98,6 +98,7 @@ class HyperParameterManager(ValuesFileMixin):
             exclude=exclude,
             cache=cache,
         )
+        self._forget_deleted(_as_path_list(path))
         for scan in scans:
             self._ingest(scan, strict=strict)
         return self
@@ -175,6 +176,25 @@ class HyperParameterManager(ValuesFileMixin):
         if not collect:
             raise error
         self.problems.append(error)
+
+    def _forget_deleted(self, paths: List[str]) -> None:
+        """Forget files under the scanned folders that no longer exist (a file
+        renamed between two scans would otherwise declare its defaults twice)."""
+        folders = [
+            os.path.join(os.path.realpath(p), "") for p in paths if os.path.isdir(p)
+        ]
+        if not folders:
+            return
+        keys = {key for key, rows in self._by_file.items() if rows}
+        keys |= {error.key for error in self.scan_errors}
+        for key in keys:
+            if (
+                os.path.isabs(key)
+                and any(key.startswith(folder) for folder in folders)
+                and not os.path.exists(key)
+            ):
+                self._forget_file(key)
+                self.scan_errors = [e for e in self.scan_errors if e.key != key]
 
     def _forget_file(self, key: str) -> None:
         for occurrence in self._by_file.pop(key, ()):

@@ -61,8 +61,11 @@ def scan_all(
     """
     from .scanner import scan_paths
 
+    paths = _as_path_list(path)
+    for manager in get_managers_pool(into):
+        manager._forget_deleted(paths)
     scans = scan_paths(
-        _as_path_list(path),
+        paths,
         managers=None,
         exclude=exclude,
         cache=cache,

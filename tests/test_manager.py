@@ -478,6 +478,31 @@ class TestParseFile:
         assert _.get_values() == {"a": 1}
         assert hp.get_values() == {"b": 2}
 
+    def test_rescan_forgets_deleted_files(self, tree):
+        # a file renamed between two scans of its folder must not declare twice
+        from hpreg.m import _, hp
+
+        root = tree(
+            {
+                "a.py": "from hpreg.m import _\n_('a', 1)\n",
+                "b.py": "from hpreg.m import hp\nhp('b', 2)\n",
+                "broken.py": "_('c', 1\n",
+            }
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _.parse_file(str(root))
+            hpreg.parse_file(str(root))
+        assert len(_.scan_errors) == 1
+        os.rename(str(root / "a.py"), str(root / "c.py"))
+        os.rename(str(root / "b.py"), str(root / "d.py"))
+        os.remove(str(root / "broken.py"))
+        _.parse_file(str(root))
+        assert [o.location for o in _.get_occurrences("a")] == [str(root / "c.py:2:1")]
+        assert _.scan_errors == []
+        hpreg.parse_file(str(root))
+        assert [o.location for o in hp.get_occurrences("b")] == [str(root / "d.py:2:1")]
+
     def test_all_managers_follow_a_project_re_export(self, tree):
         # the process imported _ and hp from hpreg.m: their bare calls count in
         # files that import them from the project, as _.parse_file counts them
