@@ -41,7 +41,7 @@ def parse_source(
 
     _source.register_source(filename, source)
     scan = scan_source(source, filename, managers=None, extra=_zoo_names())
-    found, _problems = _dispatch([scan], strict=strict, collect=False)
+    found, _problems = _dispatch([scan], strict=strict, collect=False, stacklevel=3)
     return found
 
 
@@ -74,7 +74,8 @@ def scan_all(
     return _dispatch(scans, strict=strict, collect=collect, into=into)
 
 
-def _dispatch(scans, strict: bool, collect: bool, into=None):
+def _dispatch(scans, strict: bool, collect: bool, into=None, stacklevel: int = 4):
+    # stacklevel: warnings point at the user's call (scan_all adds one frame)
     touched: Dict[str, HyperParameterManager] = {}
     problems: List[Exception] = []
 
@@ -99,7 +100,7 @@ def _dispatch(scans, strict: bool, collect: bool, into=None):
             skipped.append(error)
             problems.append(error)
             if not collect:
-                warnings.warn(str(error), ScanWarning, stacklevel=4)
+                warnings.warn(str(error), ScanWarning, stacklevel=stacklevel)
         names = {call.manager for call in scan.calls}
         names |= {p.manager for p in scan.problems if p.manager}
         names |= set(scan.imports.values())

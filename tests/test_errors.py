@@ -551,6 +551,14 @@ class TestScanWarning:
             hpreg.parse_file(os.path.abspath("src"))
         assert caught[0].filename == __file__
 
+    @pytest.mark.parametrize("parse_source", [hpreg.parse_source, None])
+    def test_parse_source_warning_points_at_caller(self, parse_source):
+        parse_source = parse_source or hpreg.HyperParameterManager("_").parse_source
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            parse_source('x = _("broken", (1,\n', "broken.py")
+        assert [w.filename for w in caught] == [__file__]
+
     def test_all_managers_scan_errors(self):
         write("src/ok.py", HEADER + 'lr = _("lr", 0.1)\n')
         write("src/broken.py", HEADER + 'x = _("broken", (1,\n')
