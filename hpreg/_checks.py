@@ -23,8 +23,8 @@ def with_article(word: str) -> str:
 def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> Any:
     """``value`` checked against the type of ``default``, converted where lossless.
 
-    An int may stand for a float (it becomes a float), a list for a tuple; anything
-    fits a ``None`` default or a non-literal one; a bool is never an int.
+    An int may stand for a float (it becomes a float), a list for a tuple or a set;
+    anything fits a ``None`` default or a non-literal one; a bool is never an int.
     """
     if default is None or isinstance(default, (EmptyValue, NotLiteralEvaluable)):
         return value
@@ -41,6 +41,11 @@ def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> A
         ok = isinstance(value, (list, tuple))
         if ok:
             value = _like(default, value)
+    elif isinstance(default, (set, frozenset)):
+        # YAML and JSON have no set: a saved set comes back as a list
+        ok = isinstance(value, (list, tuple, set, frozenset)) and _hashable(value)
+        if ok:
+            value = type(default)(value)
     elif isinstance(default, dict):
         ok = isinstance(value, dict)
         if ok:
@@ -64,6 +69,14 @@ def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> A
             expected=expected,
         )
     return value
+
+
+def _hashable(items) -> bool:
+    try:
+        frozenset(items)
+    except TypeError:
+        return False
+    return True
 
 
 def _like(default: Any, value: Any) -> Any:

@@ -24,6 +24,7 @@ __all__ = [
     "dump_yaml",
     "load_values_file",
     "dump_values_file",
+    "plain_values",
 ]
 
 _NULL = "tag:yaml.org,2002:null"
@@ -312,6 +313,51 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
             key=None,
         )
     return data
+
+
+_SCALARS = (type(None), bool, int, float, str)
+
+
+def plain_values(tree: dict, path, separator: str = ".") -> dict:
+    """``tree`` as YAML and JSON can hold it (tuples and sets become lists).
+
+    A value of another type (bytes, complex, an object set at runtime) raises a
+    ``ValuesFileError`` naming the file and the hyperparameter.
+    """
+
+    def plain(value, key):
+        if isinstance(value, _SCALARS):
+            return value
+        if isinstance(value, (list, tuple)):
+            return [plain(v, key) for v in value]
+        if isinstance(value, (set, frozenset)):
+            return sorted((plain(v, key) for v in value), key=repr)
+        if isinstance(value, dict):
+            return {k: plain(v, key) for k, v in value.items()}
+        raise ValuesFileError(
+            "{}: cannot save '{}': {!r} is a {}, which YAML and JSON cannot hold; "
+            "give it a number, string, bool, None, list or dict value".format(
+                display_path(str(path)), key, value, type(value).__name__
+            ),
+            path=str(path),
+            key=key,
+        )
+
+    def walk(node, prefix):
+        out = {}
+        for key, value in node.items():
+            name = "{}{}{}".format(prefix, separator, key) if prefix else str(key)
+            if (
+                isinstance(value, dict)
+                and value
+                and all(isinstance(k, str) for k in value)
+            ):
+                out[key] = walk(value, name)
+            else:
+                out[key] = plain(value, name)
+        return out
+
+    return walk(tree, "")
 
 
 def _jsonable(data):

@@ -152,13 +152,15 @@ class _HpActions:
             }
             _write(path, pickle.dumps(values))
             return
-        tree = _prune(self.manager.get_tree())
-        if fmt == "yaml":
-            from ._files import dump_yaml
+        from ._files import dump_yaml, plain_values
 
+        tree = plain_values(
+            _prune(self.manager.get_tree()), path, self.manager.separator
+        )
+        if fmt == "yaml":
             text = dump_yaml(tree)
         else:
-            text = json.dumps(_jsonable(tree), indent=2, ensure_ascii=False) + "\n"
+            text = json.dumps(tree, indent=2, ensure_ascii=False) + "\n"
         _write(path, text.encode("utf-8"))
 
 
@@ -260,11 +262,3 @@ def _prune(tree: Dict[str, Any]) -> Dict[str, Any]:
             value = _prune(value)
         out[key] = value
     return out
-
-
-def _jsonable(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {key: _jsonable(value) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_jsonable(value) for value in data]
-    return data

@@ -141,13 +141,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _shown(value: Any) -> Any:
+    """``_plain(value)`` with what YAML cannot hold (bytes, objects) as its repr."""
+    value = _plain(value)
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
 def _yaml(managers) -> str:
     from ._files import dump_yaml
 
     if len(managers) == 1:
-        data = _plain(managers[0].get_tree())
+        data = _shown(managers[0].get_tree())
     else:
-        data = {m.placeholder: _plain(m.get_tree()) for m in managers}
+        data = {m.placeholder: _shown(m.get_tree()) for m in managers}
     return dump_yaml(data)
 
 

@@ -23,10 +23,11 @@ class ValuesFileMixin:
         A non-literal default is code, not a value: it is left out, so loading
         the file back never replaces the code with its text.
         """
-        from ._files import dump_values_file
+        from ._files import dump_values_file, plain_values
 
-        tree = _plain_tree(_without_code(self.get_tree()))
-        dump_values_file(path, tree, _fmt(serial_format))
+        fmt = _fmt(serial_format)
+        tree = plain_values(_without_code(self.get_tree()), path, self.separator)
+        dump_values_file(path, tree, fmt)
         return self
 
     def load(self, path: str, serial_format: str = "auto", *, source: str = "file"):
@@ -99,9 +100,3 @@ def _without_code(tree: Dict[str, Any]) -> Dict[str, Any]:
                 continue  # a group of code only
         out[key] = value
     return out
-
-
-def _plain_tree(tree):
-    from ._listing import _plain
-
-    return _plain(tree)

@@ -409,6 +409,25 @@ class TestLoadAndSave:
         assert second.provenance("lr").source == "file"
         assert second.provenance("lr").filename == path
 
+    @pytest.mark.parametrize("ext", [".yaml", ".json"])
+    def test_set_default_round_trip(self, make, tmp_path, ext):
+        # YAML and JSON have no set: it is saved as a list and comes back a set
+        path = str(tmp_path / ("hp" + ext))
+        source = "_('tags', {'a', 'b'})\n"
+        parser, _ = make(source)
+        parser.parse_args(["--tags", "['c', 'd']", "--hp-save", path])
+        parser, manager = make(source)
+        parser.parse_args(["--hp-load", path])
+        assert manager.get_value("tags") == {"c", "d"}
+
+    @pytest.mark.parametrize("ext", [".yaml", ".json"])
+    def test_save_what_files_cannot_hold(self, make, fails, tmp_path, ext):
+        path = tmp_path / ("hp" + ext)
+        parser, _ = make("_('z', 1j)\n_('n', 1)\n")
+        err = fails(parser, ["--hp-save", str(path)])
+        assert "cannot save 'z': 1j is a complex, which YAML and JSON cannot" in err
+        assert not path.exists()
+
     def test_saved_yaml_is_nested(self, make, tmp_path):
         path = str(tmp_path / "hp.yaml")
         parser, manager = make()
@@ -577,6 +596,10 @@ class TestListing:
     def test_unknown_format(self, make, fails):
         parser, _ = make()
         assert "invalid choice: 'xml'" in fails(parser, ["--hp-list", "xml"])
+
+    def test_yaml_listing_shows_what_yaml_cannot_hold(self, make, exits):
+        parser, _ = make("_('z', 1j)\n_('b', b'x')\n")
+        assert yaml.safe_load(exits(parser, ["--hp-list"])) == {"z": "1j", "b": "b'x'"}
 
 
 class TestActions:

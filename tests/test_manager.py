@@ -372,6 +372,27 @@ class TestValuesFiles:
         assert isinstance(hpm.get_value("act"), NotLiteralEvaluable)
         assert hpm.provenance("act").source == "default"
 
+    @pytest.mark.parametrize("ext", [".yaml", ".json"])
+    def test_set_defaults_round_trip(self, hpm, tmp_path, ext):
+        hpm.parse_source("_('tags', {'a', 'b'})\n_('none', set())\n")
+        path = str(tmp_path / ("hp" + ext))
+        hpm.save(path)
+        hpm.set_value("tags", {"z"}).load(path)
+        assert hpm.get_values() == {"tags": {"a", "b"}, "none": set()}
+
+    def test_save_refuses_what_files_cannot_hold(self, hpm, tmp_path):
+        hpm.parse_source("_('lr', 0.1)\n_('model.z', 1j)\n")
+        path = tmp_path / "hp.yaml"
+        with pytest.raises(hpreg.ValuesFileError) as info:
+            hpm.save(str(path))
+        assert str(info.value) == (
+            "{}: cannot save 'model.z': 1j is a complex, which YAML and JSON cannot "
+            "hold; give it a number, string, bool, None, list or dict value".format(
+                path
+            )
+        )
+        assert info.value.key == "model.z" and not path.exists()
+
     def test_unknown_name_did_you_mean(self, hpm, tmp_path):
         hpm.parse_source("_('learning_rate', 0.1)\n")
         path = tmp_path / "hp.yaml"
