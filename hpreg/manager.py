@@ -32,6 +32,7 @@ from .occurrences import (
     HyperParameterDB,
     HyperParameterOccurrence,
     HyperParamNode,
+    HyperParamTree,
     P,
     non_literal,
 )
@@ -623,6 +624,17 @@ class HyperParameterManager(ValuesFileMixin):
                 if name in table:
                     db.push_occurrence(table[name])
         return db
+
+    @property
+    def tree(self) -> HyperParamTree:
+        """hpman's ``tree``: a snapshot of every occurrence, nested by dotted name."""
+        tree = HyperParamTree(self.separator)
+        for occurrence in self.db:
+            branch = tree._allocate(occurrence.name)
+            if branch.node is None:
+                branch.node = HyperParamNode(occurrence.name)
+            branch.node.push(occurrence)
+        return tree
 
     def sweep(self, sweep):
         """``sweep`` checked against this registry (see ``hpreg.validate``)."""

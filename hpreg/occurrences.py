@@ -12,7 +12,7 @@ import functools
 from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from . import _source
-from .errors import NotLiteralEvaluable
+from .errors import DoubleAssignmentException, ImpossibleTree, NotLiteralEvaluable
 
 
 class EmptyValue:
@@ -396,5 +396,134 @@ class HyperParamNode:
     def empty(self) -> bool:
         return isinstance(self.value, EmptyValue)
 
+    def _check_source_code_double_assigment(self, occurrence) -> None:
+        """hpman's check: a second scanned default for this node raises."""
+        for row in self._db:
+            if (
+                row.priority == P.PRIORITY_PARSED_FROM_SOURCE_CODE
+                and row.has_default_value
+            ):
+                raise DoubleAssignmentException(
+                    "conflicting defaults for '{}': {!r} at {} and {!r} at {}; keep "
+                    "one default".format(
+                        occurrence.name,
+                        row.value,
+                        row.short_location,
+                        occurrence.value,
+                        occurrence.short_location,
+                    ),
+                    name=occurrence.name,
+                    first=row,
+                    second=occurrence,
+                )
+
     def __len__(self):
         return len(self._db)
+
+
+class HyperParamTree:
+    """hpman's tree of nodes by dotted name (``manager.tree`` is a snapshot of one).
+
+    The manager keeps flat tables; this class is here for code written against
+    hpman's ``tree`` (``count()``, ``empty``, ``get(name).is_leaf()``...).
+    Changing a snapshot does not change the manager.
+    """
+
+    DICT_ANNOTATION = "__is_dict__"
+
+    def __init__(self, separator: str = ".", name: str = ""):
+        if len(separator) != 1:
+            raise ValueError("separator must be one character")
+        self.sep = separator
+        self.name = name
+        self.children: Dict[str, "HyperParamTree"] = {}
+        self.node: Optional[HyperParamNode] = None
+
+    def flatten(self):
+        """The non-empty leaf nodes, depth first."""
+        if self.is_leaf() and self.node is not None and not self.node.empty:
+            yield self.node
+        for child in self.children.values():
+            yield from child.flatten()
+
+    def count(self) -> int:
+        return sum(1 for _node in self.flatten())
+
+    @property
+    def empty(self) -> bool:
+        return not self.children and self.node is None
+
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    def is_branch(self) -> bool:
+        return self.is_valid(strict=False) and bool(self.children)
+
+    def is_valid(self, strict: bool = False) -> bool:
+        """A node with both a value and children is valid only while that value
+        is a default (not strict) rather than a set one."""
+        if self.is_leaf() or self.node is None or self.node.empty:
+            return True
+        if not strict and self.node.get().priority < P.PRIORITY_SET_FROM_SETTER:
+            return True
+        return False
+
+    def tree_values(self, annotate_dict: bool = False) -> Dict[str, Any]:
+        values: Dict[str, Any] = {}
+        for key, child in self.children.items():
+            if child.is_leaf():
+                value = child.node.value if child.node is not None else EMPTY
+                if isinstance(value, dict) and annotate_dict:
+                    value = dict(value, **{self.DICT_ANNOTATION: True})
+                values[key] = value
+            else:
+                values[key] = child.tree_values(annotate_dict)
+        return values
+
+    def validate(self) -> bool:
+        if not self.is_valid(strict=True):
+            raise ImpossibleTree(
+                "'{}' is both a value and a group".format(self.node.name)
+            )
+        for child in self.children.values():
+            child.validate()
+        return True
+
+    def push_occurrence(self, occurrence, *, source_helper=None) -> None:
+        """Add an occurrence, with hpman's checks (one default, leaf or group)."""
+        tree = self._allocate(occurrence.name)
+        if tree.node is None:
+            tree.node = HyperParamNode(occurrence.name)
+        if (
+            occurrence.priority == P.PRIORITY_PARSED_FROM_SOURCE_CODE
+            and occurrence.has_default_value
+        ):
+            tree.node._check_source_code_double_assigment(occurrence)
+        tree.node.push(occurrence)
+        if not tree.is_valid(strict=True):
+            raise ImpossibleTree(
+                "'{}' is both a value and a group".format(occurrence.name)
+            )
+
+    def _allocate(self, name: str) -> "HyperParamTree":
+        tree = self
+        for part in name.split(self.sep):
+            child = tree.children.get(part)
+            if child is None:
+                child = tree.children[part] = HyperParamTree(self.sep, part)
+            tree = child
+        return tree
+
+    def get(self, key: str) -> Optional["HyperParamTree"]:
+        """The subtree at a dotted name, None when there is none."""
+        tree: Optional[HyperParamTree] = self
+        for part in key.split(self.sep) if key else ():
+            tree = tree.children.get(part) if tree is not None else None
+        return tree
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.push_occurrence(
+            HyperParameterOccurrence(
+                name=key, value=value, priority=P.PRIORITY_SET_FROM_SETTER
+            )
+        )

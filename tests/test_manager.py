@@ -10,6 +10,7 @@ from hpreg import (
     DoubleAssignmentException,
     EmptyValue,
     HyperParameterManager,
+    HyperParameterOccurrence,
     ImpossibleTree,
     MissingValueError,
     NotLiteralEvaluable,
@@ -296,6 +297,48 @@ class TestDB:
         )
         assert db.indexing([0, 1]).extract_column("name") == ["v10", "v11"]
         assert db.choose_columns("name")[0] == {"name": "v10"}
+
+
+class TestHpmanTree:
+    """hpman's ``manager.tree`` and ``HyperParamTree``, for code written against them."""
+
+    def test_empty_and_count(self, hpm):
+        assert hpm.tree.empty and hpm.tree.count() == 0
+        hpm.parse_source("abc\n__('hp', 1)\n")
+        assert hpm.tree.empty
+        hpm.parse_source("_('a.b', 1)\n_('a.c', 2)\n_('d', {'x': 1})\n_('e')\n")
+        assert not hpm.tree.empty and hpm.tree.count() == 3
+
+    def test_nodes_by_dotted_name(self, hpm):
+        hpm.parse_source("_('a.b', 1)\n_('a.c', 2)\n_('d', {'x': 1})\n")
+        hpm.set_value("a.c", 5)
+        tree = hpm.tree
+        assert tree.get("a").is_branch() and not tree.get("a").is_leaf()
+        assert tree.get("a.c").is_leaf() and tree.get("a.c").node.value == 5
+        assert tree.get("nope") is None
+        assert tree.tree_values(annotate_dict=True) == {
+            "a": {"b": 1, "c": 5},
+            "d": {"x": 1, tree.DICT_ANNOTATION: True},
+        }
+        assert [node.name for node in tree.flatten()] == ["a.b", "a.c", "d"]
+
+    def test_standalone_tree_checks(self):
+        from hpreg.occurrences import HyperParamTree
+
+        tree = HyperParamTree()
+        tree["x.y"] = 1
+        with pytest.raises(ImpossibleTree):
+            tree["x"] = 2
+        tree = HyperParamTree()
+        parsed = P.PRIORITY_PARSED_FROM_SOURCE_CODE
+        tree.push_occurrence(
+            HyperParameterOccurrence(name="q", value=1, priority=parsed)
+        )
+        with pytest.raises(DoubleAssignmentException):
+            tree.push_occurrence(
+                HyperParameterOccurrence(name="q", value=2, priority=parsed)
+            )
+        assert tree.validate()
 
 
 class TestValuesFiles:
