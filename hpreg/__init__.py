@@ -29,6 +29,7 @@ from .occurrences import (
     HyperParameterOccurrence,
     HyperParameterPriority,
     HyperParamNode,
+    HyperParamTree,
     P,
 )
 from .provenance import Provenance
@@ -66,6 +67,7 @@ __all__ = [
     "HyperParameterOccurrence",
     "HyperParameterPriority",
     "HyperParamNode",
+    "HyperParamTree",
     "ImpossibleTree",
     "MissingValueError",
     "NotLiteralEvaluable",

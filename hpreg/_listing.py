@@ -156,10 +156,13 @@ def _shown(value: Any) -> Any:
 def _yaml(managers) -> str:
     from ._files import dump_yaml
 
+    from ._values_io import _without_code
+
+    # values only, as a values file holds them: code defaults are not values
     if len(managers) == 1:
-        data = _shown(managers[0].get_tree())
+        data = _shown(_without_code(managers[0].get_tree()))
     else:
-        data = {m.placeholder: _shown(m.get_tree()) for m in managers}
+        data = {m.placeholder: _shown(_without_code(m.get_tree())) for m in managers}
     return dump_yaml(data)
 
 

@@ -88,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Find, list, check and sweep the hyperparameters declared in code.",
     )
-    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--version", action="version", version="%(prog)s " + __version__
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def scan_options(sub):

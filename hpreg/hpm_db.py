@@ -6,6 +6,7 @@ from .occurrences import (
     HyperParameterOccurrence,
     HyperParameterPriority,
     HyperParamNode,
+    HyperParamTree,
     L,
     P,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "HyperParameterOccurrence",
     "HyperParameterPriority",
     "HyperParamNode",
+    "HyperParamTree",
     "L",
     "P",
 ]

@@ -12,6 +12,8 @@ def __getattr__(name):
     # tools); ``__``, ``___``... are plain names that hpman's zoo accepts
     if name[:2] == name[-2:] == "__" and name.strip("_"):
         raise AttributeError(name)
+    if name.startswith(("_repr_", "_ipython_")):  # probed by IPython when displayed
+        raise AttributeError(name)
     from ._zoo import get_manager
 
     return get_manager(name)
