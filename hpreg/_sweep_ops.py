@@ -187,6 +187,12 @@ def _check_count(where: str, what: str, n: Any, low: int) -> int:
     return n
 
 
+# From this step on, a shard of an indexable sweep picks its points by index
+# (``_get`` costs two or three times a streamed point) instead of streaming past the
+# points of the other shards.
+_INDEXED_STEP = 8
+
+
 class Shard(Sweep):
     """Every ``n``-th point of ``child`` starting from point ``k`` (0-based)."""
 
@@ -210,6 +216,11 @@ class Shard(Sweep):
         self._init(child._names, child._lets, child._always, size, child._nolen)
 
     def _iter(self, ctx: Point) -> Iterator[Point]:
+        size = self.child._count_cheaply()
+        if size is not None and self.n >= _INDEXED_STEP:
+            # picking points by index skips the ones other shards take
+            child = self.child
+            return (child._get(i, ctx) for i in range(self.k, size, self.n))
         return itertools.islice(self.child._iter(ctx), self.k, None, self.n)
 
     def _get(self, index: int, ctx: Point) -> Point:

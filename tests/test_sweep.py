@@ -534,6 +534,19 @@ class TestShardAndSample:
         assert s.shard(2, 3)[-1] == {"a": 8}
         assert [p["a"] for p in s.where(lambda p: p["a"] % 2).shard(0, 2)] == [1, 5, 9]
 
+    def test_many_shards_skip_the_other_shards_points(self):
+        # a worker of 10**14 takes 10 points of 10**15 without streaming past the rest
+        s = hp.product(a=range(10**15), b=["x"]).derive(c=lambda p: p["a"] % 7)
+        points = list(s.shard(3, 10**14))
+        assert [p["a"] for p in points] == [3 + i * 10**14 for i in range(10)]
+        assert points[1] == {"a": 10**14 + 3, "b": "x", "c": (10**14 + 3) % 7}
+        over = hp.override(hp.product(a=range(10**15), b=[1, 2]), hp.product(b=[0]))
+        assert len(list(over.shard(0, 10**14))) == 10
+        small = hp.union(hp.product(a=range(20)), hp.product(hp.let(k=[1, 2]), a=[5]))
+        for n in (8, 9, 30):
+            for k in range(n):
+                assert list(small.shard(k, n)) == list(small)[k::n]
+
     def test_sample_is_reproducible(self):
         s = grid(3)
         drawn = s.sample(5, seed=42)
@@ -865,7 +878,7 @@ def test_product_length_multiplies(first, second):
 
 
 @PROPERTIES
-@given(sweeps(), st.integers(1, 4))
+@given(sweeps(), st.integers(1, 10))
 def test_shards_partition_the_sweep(sweep, n):
     points = list(sweep)
     shards = [list(sweep.shard(k, n)) for k in range(n)]
