@@ -549,7 +549,11 @@ def flatten_values(values: dict, prefix: str = "") -> Dict[str, Any]:
     return flat
 
 
-def _load_includes(value: Any, ctx: _Context, base_dir: str) -> Dict[str, Any]:
+def _load_includes(
+    value: Any, ctx: _Context, base_dir: str, origins: Dict[str, str]
+) -> Dict[str, Any]:
+    """The values of the included files, later files winning; ``origins`` gets each
+    name's key path (``include.lr``, ``include[1].lr``) for validation errors."""
     here = ctx.child("include")
     paths = value if isinstance(value, list) else [value]
     merged: Dict[str, Any] = {}
@@ -568,9 +572,11 @@ def _load_includes(value: Any, ctx: _Context, base_dir: str) -> Dict[str, Any]:
                 include=full,
             )
         try:
-            merged.update(flatten_values(load_values_file(full)))
+            values = flatten_values(load_values_file(full))
         except ValuesFileError as exc:
             raise at.error(str(exc), include=full) from None
+        merged.update(values)
+        origins.update((name, at.child(name).key) for name in values)
     return merged
 
 
@@ -593,8 +599,10 @@ def parse_sweep(data: Any, source: str = "sweep.yaml", base_dir: Optional[str] =
     if "include" in data:
         if base_dir is None:
             base_dir = os.path.dirname(os.path.abspath(str(source)))
-        values = _load_includes(data["include"], ctx, base_dir)
+        origins: Dict[str, str] = {}
+        values = _load_includes(data["include"], ctx, base_dir, origins)
         sweep = ctx.child("include").build(algebra.defaults, values, sweep)
+        sweep.origin = origins
     return sweep
 
 

@@ -9,6 +9,8 @@ import textwrap
 import pytest
 import yaml
 
+import hpreg
+
 from hpreg._files import (
     HpregLoader,
     dump_values_file,
@@ -21,6 +23,7 @@ from hpreg.errors import (
     ExpressionError,
     SweepError,
     SweepFileError,
+    UnknownHyperparameterError,
     ValuesFileError,
 )
 from hpreg.sweep_file import flatten_values, load_sweep, parse_sweep
@@ -613,6 +616,21 @@ class TestFormat:
         (tmp_path / "b.json").write_text('{"y": 2}')
         points = points_of("include: [a.yaml, b.json]\nz: 3", base_dir=str(tmp_path))
         assert points == [{"x": 1, "y": 2, "z": 3}]
+
+    def test_include_values_have_key_paths_for_validation(self, tmp_path):
+        (tmp_path / "a.yaml").write_text("x: 1\nmodel: {width: 2}\n")
+        (tmp_path / "b.yaml").write_text("y: 2\n")
+        sweep = sweep_of("include: a.yaml\nz: 3", base_dir=str(tmp_path))
+        assert sweep.origin == {"x": "include.x", "model.width": "include.model.width"}
+        sweep = sweep_of("include: [a.yaml, b.yaml]\nz: 3", base_dir=str(tmp_path))
+        assert sweep.origin["y"] == "include[1].y"
+        manager = hpreg.HyperParameterManager("_")
+        manager.parse_source('_("x", 0)\n_("y", 0)\n_("z", 0)\n', "train.py")
+        with pytest.raises(UnknownHyperparameterError) as info:
+            hpreg.validate(sweep, manager, source="sweep.yaml")
+        assert str(info.value).startswith(
+            "sweep.yaml: include[0].model.width: unknown hyperparameter 'model.width'"
+        )
 
     def test_include_only(self, tmp_path):
         (tmp_path / "base.yaml").write_text("x: 1\n")
