@@ -122,6 +122,12 @@ def cmd_sweep(args) -> int:
         sweep = _validate(sweep, args, path)
         validated = True
     if args.sample is not None:
+        if args.sample < 1:
+            raise UsageError(
+                "--sample {}: draw at least one point, e.g. --sample 10".format(
+                    args.sample
+                )
+            )
         sweep = _sampleable(sweep).sample(args.sample, seed=args.seed)
     elif args.seed is not None:
         raise UsageError("--seed goes with --sample N")
@@ -140,7 +146,11 @@ def cmd_sweep(args) -> int:
             )
         sweep = sweep.shard(k, n)
     if args.count:
-        print(sweep.count())
+        if validated and _has_dynamic(sweep):
+            # derived values are checked as drawn: draw them all before answering
+            print(sum(1 for _ in sweep))
+        else:
+            print(sweep.count())
         return 0
     if args.out:
         return write_points(sweep, args.out, stem, force=args.force)
@@ -156,9 +166,7 @@ def _sampleable(sweep):
     the command line cannot sample before filtering as the Python API can."""
     from .sweep import from_function
 
-    try:
-        len(sweep)
-    except TypeError:
+    if sweep._count_cheaply() is None:
         points = list(sweep)
         return from_function(lambda: points)
     return sweep

@@ -178,6 +178,9 @@ class ValidatedSweep(Sweep):
     def _get(self, index: int, ctx: Point) -> Point:
         return self._check(self.child._get(index, ctx))
 
+    def _count_cheaply(self) -> Optional[int]:
+        return self.child._count_cheaply()
+
     def _repr(self) -> str:
         return repr(self.child)
 

@@ -1170,3 +1170,31 @@ class TestEndToEnd:
         }
         assert (values["optim.lr"], values["model.hidden"]) == (0.1, 2)
         assert values["train.batch_size"] == 32
+
+
+class TestSweepEdges:
+    def test_sample_of_a_huge_clashing_override_is_instant(self, cli, tmp_path):
+        path = tmp_path / "big.yaml"
+        path.write_text(
+            'a: "range(1000000)"\nb: "range(1000000)"\nc: "range(10000000)"\n'
+        )
+        code, out, err = cli("sweep", path, "a=5", "--sample", 3, "--seed", 1)
+        assert (code, err) == (0, "")
+        points = [json.loads(line) for line in out.splitlines()]
+        assert len(points) == 3 and all(p["a"] == 5 for p in points)
+        assert len({(p["b"], p["c"]) for p in points}) == 3
+
+    @pytest.mark.parametrize("n", [0, -1])
+    def test_sample_needs_a_positive_count(self, cli, n):
+        code, out, err = cli("sweep", "a=1,2", "--sample", n)
+        assert (code, out) == (2, "")
+        assert err.startswith("hpreg: error: --sample {}:".format(n))
+
+    def test_count_with_scan_checks_derived_values(self, cli, tmp_path):
+        path = tmp_path / "s.yaml"
+        path.write_text(
+            'optim.lr: [0.01, 0.1]\nderive:\n  optim.momentum: "optim.lr * 20"\n'
+        )
+        code, out, err = cli("sweep", path, "--scan", TRAIN, "--count")
+        assert (code, out) == (1, "")
+        assert "derive.optim.momentum" in err and "high bound" in err
