@@ -87,3 +87,13 @@ def display_path(path: Optional[str]) -> str:
     if absolute == cwd or absolute.startswith(cwd + os.sep):
         return os.path.relpath(absolute, cwd)
     return path
+
+
+def position(path: Optional[str], lineno: Optional[int], col: Optional[int] = None):
+    """``path:line:col`` for messages, with whatever parts are known."""
+    parts = [display_path(path)]
+    if lineno is not None:
+        parts.append(str(lineno))
+        if col is not None:
+            parts.append(str(col))
+    return ":".join(parts)

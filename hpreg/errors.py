@@ -126,13 +126,3 @@ class ExpressionError(SweepError):
 
 class ScanWarning(UserWarning):
     """A file skipped by a scan (it does not parse), naming path and line."""
-
-
-def format_location(filename: Optional[str], lineno: Optional[int], col=None) -> str:
-    """``path:line[:col]`` with whatever parts are known."""
-    parts = [filename or "<unknown>"]
-    if lineno is not None:
-        parts.append(str(lineno))
-        if col is not None:
-            parts.append(str(col))
-    return ":".join(parts)

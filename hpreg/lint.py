@@ -33,12 +33,7 @@ class LintProblem:
 
     @property
     def location(self) -> str:
-        parts = [_source.display_path(self.filename)]
-        if self.lineno is not None:
-            parts.append(str(self.lineno))
-            if self.col is not None:
-                parts.append(str(self.col))
-        return ":".join(parts)
+        return _source.position(self.filename, self.lineno, self.col)
 
     def __str__(self) -> str:
         return "{}: {}".format(self.location, self.message)

@@ -697,10 +697,7 @@ def skipped_file_error(
     filename: str, problem, key: Optional[str] = None, strict: bool = False
 ) -> ScanError:
     """The error (or warning text) for a file a scan skipped because it does not parse."""
-    where = _source.display_path(filename)
-    position = "{}:{}".format(where, problem.lineno)
-    if problem.col is not None:
-        position += ":{}".format(problem.col)
+    position = _source.position(filename, problem.lineno, problem.col)
     fix = "scan without this file" if strict else "use strict=True to stop here"
     error = ScanError(
         "{}: skipped, {}; fix it, or {}".format(position, problem.message, fix),

@@ -139,19 +139,12 @@ class HyperParameterOccurrence:
     @property
     def location(self) -> str:
         """``path:line:col`` for display, paths relative to the working directory."""
-        parts = [_source.display_path(self.filename)]
-        if self.lineno is not None:
-            parts.append(str(self.lineno))
-            if self.col is not None:
-                parts.append(str(self.col))
-        return ":".join(parts)
+        return _source.position(self.filename, self.lineno, self.col)
 
     @property
     def short_location(self) -> str:
         """``path:line`` for display."""
-        if self.lineno is None:
-            return _source.display_path(self.filename)
-        return "{}:{}".format(_source.display_path(self.filename), self.lineno)
+        return _source.position(self.filename, self.lineno)
 
     def excerpt(self, before: int = 5, after: int = 5) -> str:
         """The source lines around this occurrence, ``==>`` marking its line."""
