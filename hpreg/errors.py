@@ -5,7 +5,7 @@ so tools read fields instead of parsing messages. hpman's exception names are ke
 """
 
 import difflib
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Sequence
 
 
 def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> List[str]:
