@@ -115,7 +115,30 @@ def _tag_command_line(sweep, overrides: List[str]) -> None:
         stack.extend(node.children)
 
 
+def _reclaim_items(args) -> None:
+    """``--scan PATH...`` is greedy: overrides (``a=1``) and sweep files (``.yaml``,
+    ``module.py:function``) written after it belong to the sweep, not the scan."""
+    if not args.scan:
+        return
+    keep, moved = [], []
+    for item in args.scan:
+        if "=" in item or item.endswith((".yaml", ".yml", ".json")) or ".py:" in item:
+            moved.append(item)
+        else:
+            keep.append(item)
+    if moved:
+        if not keep:
+            raise UsageError(
+                "--scan needs a path to the code that declares the hyperparameters, "
+                "e.g. --scan src/"
+            )
+        args.scan = keep
+        files = [m for m in moved if "=" not in m]
+        args.items = files + list(args.items) + [m for m in moved if "=" in m]
+
+
 def cmd_sweep(args) -> int:
+    _reclaim_items(args)
     sweep, stem, path = build_sweep(args)
     validated = False
     if args.scan:

@@ -1198,3 +1198,21 @@ class TestSweepEdges:
         code, out, err = cli("sweep", path, "--scan", TRAIN, "--count")
         assert (code, out) == (1, "")
         assert "derive.optim.momentum" in err and "high bound" in err
+
+
+class TestScanIsGreedy:
+    def test_file_and_overrides_after_scan_belong_to_the_sweep(self, cli):
+        code, out, err = cli(
+            "sweep",
+            "--scan",
+            TRAIN,
+            "examples/train/sweep.yaml",
+            "optim.lr=0.5",
+            "--count",
+        )
+        assert (code, out, err) == (0, "4\n", "")
+        code, out, err = cli("sweep", "--scan", TRAIN, "optim.lr=0.5,0.1")
+        assert code == 0 and out.splitlines() == [
+            '{"optim.lr": 0.5}',
+            '{"optim.lr": 0.1}',
+        ]
