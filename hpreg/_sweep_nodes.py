@@ -100,9 +100,27 @@ class Product(Sweep):
             if factor is not None:
                 blocks.append(factor)
         self._blocks = tuple(blocks)
+        # let variables written after other factors are still visible to them
+        # (issue 4: siblings read them): such lets are drawn first, by index.
+        first_other = next(
+            (k for k, b in enumerate(blocks) if _leaf_columns(b) is None), None
+        )
+        self._hoisted = tuple(
+            j
+            for j, block in enumerate(blocks)
+            if first_other is not None
+            and j > first_other
+            and block._lets
+            and not block._names
+            and _leaf_columns(block) is not None
+        )
+        if self._size is None:
+            self._hoisted = ()  # a filtered factor cannot be indexed
 
     def _iter(self, ctx: Point) -> Iterator[Point]:
         if self._leaves is None:
+            if self._hoisted:
+                return (self._get(i, ctx) for i in range(self._size))
             return self._nested(0, ctx)
         if self._eager:
             combos = itertools.product(*self._leaf_values)
@@ -136,8 +154,11 @@ class Product(Sweep):
             positions.append(i)
         positions.reverse()
         point = ctx
-        for factor, i in zip(self._blocks, positions):
-            point = factor._get(i, point)
+        for j in self._hoisted:
+            point = self._blocks[j]._get(positions[j], point)
+        for j, (factor, i) in enumerate(zip(self._blocks, positions)):
+            if j not in self._hoisted:
+                point = factor._get(i, point)
         return point
 
     def _repr(self) -> str:

@@ -923,3 +923,22 @@ def test_override_cheap_and_enumerated_paths_agree(base, top_axes):
         assert n == cheap.count() == len(points)
         order = random.Random(0).sample(range(n), n)
         assert list(cheap.sample(n, seed=0)) == [points[i] for i in order]
+
+
+class TestLetReadByEarlierSiblings:
+    def test_let_written_last_is_visible_and_varies_fastest(self):
+        s = hp.product(
+            hp.union(
+                hp.product(method="a").derive(x=lambda p: p["k"] * 10),
+                hp.product(method="b").derive(y=lambda p: p["k"]),
+            ),
+            hp.let(k=[1, 2]),
+        )
+        expected = [
+            {"method": "a", "x": 10},
+            {"method": "a", "x": 20},
+            {"method": "b", "y": 1},
+            {"method": "b", "y": 2},
+        ]
+        assert len(s) == 4 and list(s) == expected
+        assert [s[i] for i in range(-4, 0)] == expected

@@ -1179,3 +1179,20 @@ class TestExpressionErrors:
         )
         with pytest.raises(ExpressionError, match="unknown name 'k'"):
             list(sweep)
+
+
+def test_let_after_the_union_it_feeds(tmp_path):
+    path = tmp_path / "late.yaml"
+    path.write_text(
+        "union:\n"
+        "  - {m: a, derive: {a.budget: maxfun}}\n"
+        "  - {m: b, derive: {b.budget: maxfun}}\n"
+        'let: {maxfun: "range(10, 31, 10)"}\n'
+    )
+    points = list(hpreg.load_sweep(str(path)))
+    assert points[:3] == [
+        {"m": "a", "a.budget": 10},
+        {"m": "a", "a.budget": 20},
+        {"m": "a", "a.budget": 30},
+    ]
+    assert len(points) == 6
