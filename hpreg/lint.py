@@ -212,8 +212,8 @@ def looks_like_typo(first: str, second: str) -> bool:
         return True
     if difflib.SequenceMatcher(None, first, second).ratio() < 0.8:
         return False
-    if re.sub(r"\d+", "#", first) == re.sub(r"\d+", "#", second):
-        return False  # layer1 / layer2: numbered, not misspelt
+    if re.sub(r"[._]?\d+", "", first) == re.sub(r"[._]?\d+", "", second):
+        return False  # layer1 / layer2, lr / lr2: numbered, not misspelt
     words_a, words_b = _WORD_SPLIT.split(first), _WORD_SPLIT.split(second)
     if len(words_a) == len(words_b):
         differing = [(a, b) for a, b in zip(words_a, words_b) if a != b]

@@ -282,6 +282,8 @@ class TestLooksLikeTypo:
             ("pre_norm", "post_norm"),
             ("layer1", "layer2"),
             ("beta1", "beta2"),
+            ("lr", "lr2"),
+            ("dropout", "dropout_1"),
             ("pos.x_min", "pos.y_min"),
             ("encoder.n_layers", "decoder.n_layers"),
             ("encoder", "decoder"),
