@@ -5,6 +5,7 @@ hints, hints that contradict the default, near-duplicate names, shadowed manager
 names and files that do not parse. ``# hpreg: ignore`` on a line silences it.
 """
 
+import ast
 import difflib
 import os
 import re
@@ -77,7 +78,8 @@ def lint_paths(
         problems.extend(_missing_defaults(manager))
         problems.extend(_contradicting_hints(manager))
         problems.extend(_near_duplicates(manager))
-    problems = [p for p in problems if not _ignored(p)]
+    spans: Dict[str, Dict] = {}
+    problems = [p for p in problems if not _ignored(p, spans)]
     if project is not None:
         problems = [
             p for p in problems if p.filename and os.path.realpath(p.filename) in chosen
@@ -243,13 +245,33 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _ignored(problem: LintProblem) -> bool:
+def _ignored(problem: LintProblem, spans: Dict[str, Dict]) -> bool:
+    """Whether a ``# hpreg: ignore`` is on the problem's line or, for a call written
+    over several lines, on any of them (black puts the comment after the last one)."""
     if problem.lineno is None:
         return False
     lines = _source.source_lines(problem.filename)
     if not 1 <= problem.lineno <= len(lines):
         return False
-    return bool(IGNORE_MARK.search(lines[problem.lineno - 1]))
+    end = problem.lineno
+    if problem.col is not None:
+        if problem.filename not in spans:
+            spans[problem.filename] = _call_ends("\n".join(lines))
+        end = spans[problem.filename].get((problem.lineno, problem.col), end)
+    return any(IGNORE_MARK.search(line) for line in lines[problem.lineno - 1 : end])
+
+
+def _call_ends(text: str) -> Dict:
+    """(line, 1-based col) of each call -> the line its closing parenthesis is on."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return {}
+    return {
+        (node.lineno, node.col_offset + 1): node.end_lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+    }
 
 
 def _dedupe(problems: List[LintProblem]) -> List[LintProblem]:

@@ -248,6 +248,23 @@ class TestIgnore:
         problems = lint({"a.py": 'from hpreg.m import _  # hpreg: ignore\n_("x")\n'})
         assert kinds(problems) == [("no_default", "a.py", 2, 1)]
 
+    def test_ignore_after_a_call_over_several_lines(self, lint):
+        problems = lint(
+            {
+                "a.py": """\
+                    from hpreg.m import _
+                    width = _(
+                        "width", 3, low=5
+                    )  # hpreg: ignore
+                    depth = _(
+                        "depth",
+                    )
+                    x = 1  # hpreg: ignore
+                    """
+            }
+        )
+        assert kinds(problems) == [("no_default", "a.py", 5, 9)]
+
     def test_other_comments_do_not(self, lint):
         problems = lint({"a.py": 'from hpreg.m import _\n_("x")  # hpreg: ignored\n'})
         assert kinds(problems) == [("no_default", "a.py", 2, 1)]
