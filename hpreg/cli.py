@@ -139,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_LIBRARY_FIX = "; fix it, or use strict=True to stop here"
+_COMMAND_FIX = "; fix it ('hpreg lint' is the strict check)"
+
+
 # -- list -------------------------------------------------------------------------------
 def scan_for_cli(args, paths=None):
     """Scan into fresh managers, reporting each problem on stderr; returns them by name."""
@@ -158,7 +162,8 @@ def _scan_reporting(args, paths=None):
         into=into,
     )
     for problem in problems:
-        _warn(str(problem))
+        # the library's advice names a Python argument; a command user has none
+        _warn(str(problem).replace(_LIBRARY_FIX, _COMMAND_FIX))
     return {manager.placeholder: manager for manager in found}, problems
 
 

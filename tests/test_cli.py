@@ -249,6 +249,8 @@ class TestList:
         assert all(line.startswith("hpreg: warning: ") for line in lines)
         assert "conflicting defaults for 'lr': 0.1 at a.py:2 and 0.2 at b.py:2" in err
         assert "broken.py:3:7: skipped, invalid syntax" in err
+        assert err.rstrip().endswith("; fix it ('hpreg lint' is the strict check)")
+        assert "strict=True" not in err
         assert "Traceback" not in err
 
     def test_non_literal_names_are_reported_not_fatal(self, cli, src):
