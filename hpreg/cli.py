@@ -182,7 +182,8 @@ def cmd_list(args) -> int:
                 )
             )
         chosen = [found[args.manager]]
-    print(render(chosen, args.format, manager_column=True))
+    text = render(chosen, args.format, manager_column=True)
+    print(text.rstrip("\n"))  # the yaml dump ends with its own newline
     return 0
 
 

@@ -151,6 +151,7 @@ class TestList:
 
     def test_yaml(self, cli):
         code, out, err = cli("list", TRAIN, "--format", "yaml")
+        assert out.endswith(": 3\n")  # no blank line after the listing
         assert (code, err) == (0, "")
         assert yaml.safe_load(out) == {
             "data": {"seed": 0, "n_features": 4, "n_samples": 256, "noise": 0.1},
