@@ -197,9 +197,19 @@ def cmd_lint(args) -> int:
         cache=not args.no_cache,
         project=args.project,
     )
-    for problem in problems:
-        print(problem)
+    try:
+        for problem in problems:
+            print(problem)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `hpreg lint . | head`: the problems are still there
+        _silence_stdout()
     return 1 if problems else 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's final flush does not complain."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 # -- show --------------------------------------------------------------------------------

@@ -282,6 +282,28 @@ class TestLint:
     def test_examples_lint_clean(self, cli):
         assert cli("lint", "examples") == (0, "", "")
 
+    def test_a_closed_pipe_keeps_exit_1(self, src, monkeypatch, tmp_path):
+        """`hpreg lint . | head -1`: the reader left, the problems did not."""
+        root = src({"a.py": 'from hpreg.m import _\n_("x")\n_("y")\n'})
+        sink = open(tmp_path / "sink", "w")
+
+        class ClosedPipe:
+            def write(self, text):
+                raise BrokenPipeError(32, "Broken pipe")
+
+            def flush(self):
+                pass
+
+            def fileno(self):
+                return sink.fileno()
+
+        monkeypatch.chdir(root)
+        monkeypatch.setattr(sys, "stdout", ClosedPipe())
+        try:
+            assert main(["lint", "."]) == 1
+        finally:
+            sink.close()
+
     def test_one_line_per_problem_and_exit_1(self, cli, src):
         root = src(
             {
