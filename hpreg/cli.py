@@ -10,9 +10,13 @@ import sys
 from typing import Dict, List, Optional
 
 from . import __version__
-from .errors import DoubleAssignmentException, HpregError, UnknownHyperparameterError
-from .errors import UsageError, did_you_mean
-from .errors import suggestion_text
+from .errors import (
+    DoubleAssignmentException,
+    HpregError,
+    UnknownHyperparameterError,
+    did_you_mean,
+    suggestion_text,
+)
 
 PROG = "hpreg"
 
@@ -160,6 +164,7 @@ def _scan_reporting(args, paths=None):
         exclude=args.exclude,
         cache=not args.no_cache,
         into=into,
+        every_syntax_error=True,
     )
     for problem in problems:
         # the library's advice names a Python argument; a command user has none
@@ -174,7 +179,7 @@ def cmd_list(args) -> int:
     chosen = list(found.values())
     if args.manager is not None:
         if args.manager not in found:
-            raise UsageError(
+            raise HpregError(
                 "unknown manager '{}'{}; the scanned code uses: {}".format(
                     args.manager,
                     suggestion_text(did_you_mean(args.manager, found)),

@@ -92,22 +92,12 @@ def lint_paths(
 
 def _unparsed_files(scans) -> List[LintProblem]:
     """Syntax errors in files the scan's quick text check never parsed (lint is strict)."""
-    from .scanner import _decode, _read, scan_source
+    from .scanner import unparsed_syntax_problems
 
-    out = []
-    for scan in scans:
-        if scan.calls or scan.imports or scan.problems or scan.filename.startswith("<"):
-            continue
-        data, problem = _read(scan.filename)
-        text = None
-        if problem is None:
-            text, problem = _decode(data)
-        if problem is None:
-            problems = scan_source(text, scan.filename, managers=[]).problems
-            problem = next((p for p in problems if p.kind == "syntax"), None)
-        if problem is not None:
-            out.append(_from_scan_problem(scan.filename, problem))
-    return out
+    return [
+        _from_scan_problem(filename, problem)
+        for filename, problem in unparsed_syntax_problems(scans)
+    ]
 
 
 def _from_scan_problem(filename, problem) -> LintProblem:

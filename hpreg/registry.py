@@ -53,8 +53,12 @@ def scan_all(
     cache: bool = True,
     collect: bool = False,
     into: Optional[Dict[str, HyperParameterManager]] = None,
+    every_syntax_error: bool = False,
 ) -> Tuple[List[HyperParameterManager], List[Exception]]:
     """Scan for all managers; with ``collect=True`` problems are returned, not raised.
+
+    ``every_syntax_error`` also parses the files the quick text check skips, to
+    report those that do not parse (for the command line; slower on big trees).
 
     ``into`` maps manager names to the managers to fill (default: ``hpreg.m``'s,
     whose names then count in every file, as they do for ``_.parse_file``).
@@ -71,7 +75,13 @@ def scan_all(
         cache=cache,
         extra=_zoo_names() if into is None else (),
     )
-    return _dispatch(scans, strict=strict, collect=collect, into=into)
+    found, problems = _dispatch(scans, strict=strict, collect=collect, into=into)
+    if every_syntax_error:
+        from .scanner import unparsed_syntax_problems
+
+        for filename, problem in unparsed_syntax_problems(scans):
+            problems.append(skipped_file_error(filename, problem))
+    return found, problems
 
 
 def _dispatch(scans, strict: bool, collect: bool, into=None, stacklevel: int = 4):

@@ -377,3 +377,24 @@ def _scan_all_managers(files, extra, store) -> List[FileScan]:
     if store is not None:
         store.set_names(tuple(sorted(names)))
     return scans  # type: ignore[return-value]
+
+
+def unparsed_syntax_problems(scans: List[FileScan]) -> List[Tuple[str, Problem]]:
+    """``(filename, problem)`` for files the prefilter never parsed that do not parse.
+
+    Scans skip such files for speed (they cannot declare anything); the strict
+    tools (``hpreg lint``, ``hpreg list``) still want to say a file is broken.
+    """
+    out = []
+    for scan in scans:
+        if scan.calls or scan.imports or scan.problems or scan.filename.startswith("<"):
+            continue
+        data, problem = _read(scan.filename)
+        if problem is None:
+            text, problem = _decode(data)
+            if problem is None:
+                found = scan_source(text, scan.filename, managers=[]).problems
+                problem = next((p for p in found if p.kind == "syntax"), None)
+        if problem is not None:
+            out.append((scan.filename, problem))
+    return out

@@ -212,7 +212,7 @@ class TestList:
     def test_unknown_manager(self, cli, src):
         root = src(MULTI)
         code, out, err = cli("list", ".", "--manager", "hpp", cwd=root)
-        assert (code, out) == (2, "")
+        assert (code, out) == (1, "")
         assert one_error_line(err) == (
             "unknown manager 'hpp'; did you mean 'hp'?; the scanned code uses: "
             "_, cfg, hp"
@@ -501,7 +501,7 @@ ERRORS = [
     (lambda t: ["show", "x", t / "missing"], 1, r"no such file or directory"),
     (
         lambda t: ["list", TRAIN, "--manager", "hq"],
-        2,
+        1,
         r"^unknown manager 'hq'; the scanned code uses: _$",
     ),
     (lambda t: [], 2, r"^choose a command: list, lint, show, sweep"),
@@ -1241,3 +1241,13 @@ class TestScanIsGreedy:
             '{"optim.lr": 0.5}',
             '{"optim.lr": 0.1}',
         ]
+
+
+class TestListReportsEveryBrokenFile:
+    def test_a_broken_file_without_any_call_is_reported(self, cli, src):
+        root = src(
+            {"ok.py": 'from hpreg.m import _\n_("a", 1)\n', "bad.py": "def f(:\n"}
+        )
+        code, out, err = cli("list", ".", cwd=root)
+        assert code == 0 and "| a " in out
+        assert err.startswith("hpreg: warning: bad.py:1:")
