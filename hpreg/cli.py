@@ -245,6 +245,13 @@ def cmd_show(args) -> int:
         )
     for manager in holders:
         name = args.name
+        if name not in manager.names() and manager._has_known_under(name):
+            members = manager._names_under(name)
+            print(
+                "{} is a group of {} hyperparameters: {}; 'hpreg show NAME' shows "
+                "one".format(name, len(members), ", ".join(members))
+            )
+            continue
         value = manager.get_value(name, raise_exception=False)
         lines = ["name: {}".format(name), "manager: {}".format(manager.placeholder)]
         lines.append("value: {}".format(format_value(value)))

@@ -1251,3 +1251,12 @@ class TestListReportsEveryBrokenFile:
         code, out, err = cli("list", ".", cwd=root)
         assert code == 0 and "| a " in out
         assert err.startswith("hpreg: warning: bad.py:1:")
+
+
+def test_show_a_group_lists_its_members(cli):
+    code, out, err = cli("show", "optim", TRAIN)
+    assert (code, err) == (0, "")
+    assert out == (
+        "optim is a group of 2 hyperparameters: optim.lr, optim.momentum; "
+        "'hpreg show NAME' shows one\n"
+    )
