@@ -574,12 +574,14 @@ def compile_expression(text: str, where: str = "") -> Expression:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         column = " at column {}".format(exc.offset) if exc.offset else ""
+        # Python 3.9's parser says this of an incomplete expression; later ones do not
+        problem = "invalid syntax" if "unexpected EOF" in exc.msg else exc.msg
         raise ExpressionError(
             "{}invalid expression {!r}: {}{}; write a Python expression such as "
-            "'d_model // 8'".format(_prefix(where), text, exc.msg, column),
+            "'d_model // 8'".format(_prefix(where), text, problem, column),
             where=where,
             text=text,
-            problem=exc.msg,
+            problem=problem,
         ) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ExpressionError(

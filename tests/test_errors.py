@@ -101,12 +101,12 @@ def bad_serial_format():
 
 def strict_scan():
     write("src/ok.py", HEADER + 'lr = _("lr", 0.1)\n')
-    write("src/broken.py", HEADER + 'x = _("broken", (1,\n')
+    write("src/broken.py", HEADER + 'x = _("broken", 1))\n')
     hpreg.HyperParameterManager("_").parse_file(os.path.abspath("src"), strict=True)
 
 
 def registry_strict_scan():
-    write("src/broken.py", HEADER + 'x = _("broken", (1,\n')
+    write("src/broken.py", HEADER + 'x = _("broken", 1))\n')
     hpreg.parse_file(os.path.abspath("src"), strict=True)
 
 
@@ -277,16 +277,15 @@ ERRORS = [
         strict_scan,
         ScanError,
         (SyntaxError,),
-        r"src/broken\.py:3\b.*: skipped, invalid syntax \('\(' was never closed\)",
-        {"lineno": 3, "offset": 17, "filename": absolute("src/broken.py")},
+        r"src/broken\.py:3\b.*: skipped, invalid syntax \(unmatched '\)'\)",
+        {"lineno": 3, "offset": 19, "filename": absolute("src/broken.py")},
         id="scan-strict",
     ),
     pytest.param(
         strict_scan,
         ScanError,
         (SyntaxError,),
-        r"src/broken\.py:3:17: skipped, invalid syntax \('\(' was never closed\); "
-        r".*fix",
+        r"src/broken\.py:3:19: skipped, invalid syntax \(unmatched '\)'\); " r".*fix",
         {},
         id="scan-strict-column-and-fix",
     ),
@@ -294,9 +293,9 @@ ERRORS = [
         registry_strict_scan,
         ScanError,
         (SyntaxError,),
-        r"src/broken\.py:3\b.*: skipped, invalid syntax \('\(' was never closed\); "
+        r"src/broken\.py:3\b.*: skipped, invalid syntax \(unmatched '\)'\); "
         r"fix it, or scan without this file$",
-        {"lineno": 3, "offset": 17},
+        {"lineno": 3, "offset": 19},
         id="scan-strict-all-managers",
     ),
     pytest.param(
@@ -489,7 +488,7 @@ def test_wrong_type_path_is_relative():
 class TestScanWarning:
     def scan_tree(self):
         write("src/ok.py", HEADER + 'lr = _("lr", 0.1)\n')
-        write("src/broken.py", HEADER + 'x = _("broken", (1,\n')
+        write("src/broken.py", HEADER + 'x = _("broken", 1))\n')
         write("src/zz_after.py", HEADER + 'depth = _("depth", 3)\n')
         manager = hpreg.HyperParameterManager("_")
         with warnings.catch_warnings(record=True) as caught:
@@ -502,7 +501,7 @@ class TestScanWarning:
         assert [w.category for w in caught] == [ScanWarning]
         assert issubclass(ScanWarning, UserWarning)
         assert re.match(
-            r"src/broken\.py:3\b.*: skipped, invalid syntax \('\(' was never closed\)",
+            r"src/broken\.py:3\b.*: skipped, invalid syntax \(unmatched '\)'\)",
             str(caught[0].message),
         )
         assert caught[0].filename == __file__  # points at the caller's parse_file
@@ -512,7 +511,7 @@ class TestScanWarning:
         manager, _caught = self.scan_tree()
         assert len(manager.scan_errors) == 1
         problem = manager.scan_errors[0]
-        assert (problem.lineno, problem.col) == (3, 17)
+        assert (problem.lineno, problem.col) == (3, 19)
 
     def test_scan_errors_names_the_file(self):
         manager, _caught = self.scan_tree()
@@ -530,13 +529,13 @@ class TestScanWarning:
     def test_warning_has_column_and_fix(self):
         _manager, caught = self.scan_tree()
         assert re.match(
-            r"src/broken\.py:3:17: skipped, invalid syntax .*; .*fix",
+            r"src/broken\.py:3:19: skipped, invalid syntax .*; .*fix",
             str(caught[0].message),
         )
 
     def test_all_managers_scan_warns_and_scans_the_rest(self):
         write("src/ok.py", HEADER + 'lr = _("lr", 0.1)\n')
-        write("src/broken.py", HEADER + 'x = _("broken", (1,\n')
+        write("src/broken.py", HEADER + 'x = _("broken", 1))\n')
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             managers = hpreg.parse_file(os.path.abspath("src"))
@@ -545,7 +544,7 @@ class TestScanWarning:
         assert [m.get_values() for m in managers] == [{"lr": 0.1}]
 
     def test_all_managers_warning_points_at_caller(self):
-        write("src/broken.py", HEADER + 'x = _("broken", (1,\n')
+        write("src/broken.py", HEADER + 'x = _("broken", 1))\n')
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             hpreg.parse_file(os.path.abspath("src"))
@@ -556,12 +555,12 @@ class TestScanWarning:
         parse_source = parse_source or hpreg.HyperParameterManager("_").parse_source
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            parse_source('x = _("broken", (1,\n', "broken.py")
+            parse_source('x = _("broken", 1))\n', "broken.py")
         assert [w.filename for w in caught] == [__file__]
 
     def test_all_managers_scan_errors(self):
         write("src/ok.py", HEADER + 'lr = _("lr", 0.1)\n')
-        write("src/broken.py", HEADER + 'x = _("broken", (1,\n')
+        write("src/broken.py", HEADER + 'x = _("broken", 1))\n')
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             hpreg.parse_file(os.path.abspath("src"))
