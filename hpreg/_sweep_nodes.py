@@ -17,6 +17,17 @@ from .errors import SweepError
 _EAGER_VALUES = 1_000_000
 
 
+def _flattened(nodes: Sequence[Sweep], kind: type) -> Tuple[Sweep, ...]:
+    """``nodes`` with nested nodes of the same ``kind`` spliced in (associativity)."""
+    flat: List[Sweep] = []
+    for node in nodes:
+        if type(node) is kind:
+            flat.extend(node.children)
+        else:
+            flat.append(node)
+    return tuple(flat)
+
+
 def _leaf_columns(node: Sweep) -> Optional[List[Tuple[Any, Sequence]]]:
     """``[(name, values), ...]`` when ``node`` is a plain product of axes, else None."""
     if isinstance(node, Axis):
@@ -37,13 +48,7 @@ class Product(Sweep):
     """
 
     def __init__(self, factors: Sequence[Sweep]):
-        flat: List[Sweep] = []
-        for factor in factors:
-            if type(factor) is Product:
-                flat.extend(factor.factors)
-            else:
-                flat.append(factor)
-        self.factors = tuple(flat)
+        self.factors = _flattened(factors, Product)
         self.children = self.factors
         owner: Dict[Any, int] = {}
         for i, factor in enumerate(self.factors):
@@ -195,13 +200,7 @@ class Union(Sweep):
     """The points of each of ``parts`` in turn (repeats are kept)."""
 
     def __init__(self, parts: Sequence[Sweep]):
-        flat: List[Sweep] = []
-        for part in parts:
-            if type(part) is Union:
-                flat.extend(part.parts)
-            else:
-                flat.append(part)
-        self.parts = tuple(flat)
+        self.parts = _flattened(parts, Union)
         self.children = self.parts
         names = frozenset().union(*(p._names for p in self.parts))
         lets = frozenset().union(*(p._lets for p in self.parts))
