@@ -226,20 +226,7 @@ class TestTree:
         with pytest.raises(ImpossibleTree):
             hpm.parse_source("_('c', {'d': 2})\n_('c.d')\n")
 
-    def test_set_tree_over_dict_leaf(self, hpm):
-        hpm.parse_source("_('a.b', 1)\n_('c', {'d': 2})\n_('a.b')\n")
-        with pytest.raises(KeyError):
-            hpm("c.d")
-        assert hpm.get_tree() == {"a": {"b": 1}, "c": {"d": 2}}
-        hpm.set_tree({"c": {"d": 3}})
-        assert hpm.get_tree() == {"a": {"b": 1}, "c": {"d": 3}}
-        assert hpm.get_value("c") == {"d": 3}
-
-    def test_set_child_of_dict_leaf(self, hpm):
-        hpm.parse_source("_('a.b', 1)\n_('c', {'d': 2})\n")
-        hpm.set_value("c.d", 3)
-        assert hpm.get_tree() == {"a": {"b": 1}, "c": {"d": 3}}
-        assert hpm.get_value("c") == {"d": 3}
+    # setting a group over a scanned dict leaf: see test_hpman_compat.TestNestedParams
 
     def test_get_tree_and_prefix(self, hpm):
         hpm.set_values({"a.a": 1, "a.ab": [0.4, 5], "b.c": "abc", "a.b.c": "x"})
