@@ -62,7 +62,9 @@ def bind(
 
     Raises ``OptionClashError`` when an option exists already, and, for names in
     ``$HPREG_CONFIG``, ``UnknownHyperparameterError`` (no manager's scan found it),
-    ``AmbiguousNameError`` (two managers declare it) or a type/hint error.
+    ``AmbiguousNameError`` (two managers declare it) or a type/hint error. Those
+    are the user's mistakes, so they are also a ``SystemExit(2)`` after the
+    message is printed as argparse prints its errors: no traceback in a script.
     """
     actions = _action_list(inject_actions)
     if serial_format not in SERIAL_FORMATS:
@@ -71,12 +73,28 @@ def bind(
                 ", ".join(SERIAL_FORMATS), serial_format
             )
         )
-    _apply_env_config(hp_mgr)
+    try:
+        _apply_env_config(hp_mgr)
+    except HpregError as error:
+        raise _exit_for(parser, error) from None
     binding = _Binding(parser, hp_mgr, prefix or "", actions, action_prefix)
     binding.serial_format = serial_format
     binding.add_options(show_defaults)
     binding.install()
     return parser
+
+
+def _exit_for(parser: argparse.ArgumentParser, error: HpregError) -> BaseException:
+    """``error`` printed as argparse prints errors, and raised as an exit (status 2)
+    that is still the same ``HpregError`` subclass for code that catches it."""
+    parser.print_usage(sys.stderr)
+    sys.stderr.write("{}: error: {}\n".format(parser.prog, error))
+    exiting = type(type(error).__name__, (type(error), SystemExit), {})
+    exit_error = exiting.__new__(exiting)
+    exit_error.__dict__.update(error.__dict__)
+    exit_error.args = error.args
+    exit_error.code = 2
+    return exit_error
 
 
 def parse_args(

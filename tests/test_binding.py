@@ -859,3 +859,41 @@ class TestExample:
             result.stdout
         )
         assert "net.width = 64  (set on the command line)" in result.stdout
+
+
+class TestEnvConfigMistakesExitCleanly:
+    """A bad $HPREG_CONFIG is the user's mistake: argparse-style message, exit 2, and
+    still the HpregError subclass for code that catches it."""
+
+    def test_in_process(self, tmp_path, monkeypatch, capsys):
+        path = tmp_path / "cfg.yaml"
+        path.write_text("lerning_rate: 0.1\n")
+        monkeypatch.setenv("HPREG_CONFIG", str(path))
+        manager = hpreg.HyperParameterManager("_")
+        manager.parse_source("_('learning_rate', 0.01)\n", "train.py")
+        with pytest.raises(hpreg.UnknownHyperparameterError) as info:
+            hpreg.bind(argparse.ArgumentParser(prog="train.py"), manager)
+        assert isinstance(info.value, SystemExit) and info.value.code == 2
+        assert info.value.name == "lerning_rate"
+        err = capsys.readouterr().err
+        assert "train.py: error: " in err and "did you mean 'learning_rate'?" in err
+
+    def test_script_has_no_traceback(self, tmp_path):
+        path = tmp_path / "cfg.yaml"
+        path.write_text("lerning_rate: 0.1\n")
+        script = os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            "examples",
+            "basic",
+            "main.py",
+        )
+        result = subprocess.run(
+            [sys.executable, script],
+            env=dict(os.environ, HPREG_CONFIG=str(path)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert "lerning_rate" in result.stderr and "cfg.yaml" in result.stderr
