@@ -8,6 +8,7 @@ itself, the binding may print and exit (bad values exit 2, listings exit 0).
 
 import argparse
 import ast
+import json
 import os
 import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
@@ -387,7 +388,12 @@ class _Binding(_HpActions):
         elif "list" in self.actions:
             listing = self._get(namespace, "list")
         if listing is not None:
-            text = self.manager.listing(listing)
+            if listing == "json":  # hpargparse's: the flat values, by dotted name
+                from ._listing import _shown
+
+                text = json.dumps(_shown(self.manager.get_values()), indent=2)
+            else:
+                text = self.manager.listing(listing)
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             self.parser.exit(0)
         if self.actions and self._get(namespace, "exit"):

@@ -1186,7 +1186,7 @@ class TestEndToEnd:
             timeout=120,
         )
         assert shown.returncode == 0, shown.stderr
-        values = {r["name"]: r["value"] for r in json.loads(shown.stdout)}
+        values = json.loads(shown.stdout)  # hpargparse's --hp-list json: flat values
         point = yaml.safe_load((out_dir / "sweep_7.yaml").read_text())
         assert point == {
             "optim": {"lr": 0.1, "momentum": 0.0},
