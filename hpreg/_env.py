@@ -8,7 +8,7 @@ _CACHE: Dict[str, Dict[str, Any]] = {}
 def env_values(path: str, separator: str = ".") -> Dict[str, Any]:
     """The file's values by flat dotted name (read once per process)."""
     if path not in _CACHE:
-        from ._files import load_values_file
+        from ._files import flatten_nested, load_values_file
         from .errors import ValuesFileError
 
         try:
@@ -19,15 +19,5 @@ def env_values(path: str, separator: str = ".") -> Dict[str, Any]:
             raise ValuesFileError(
                 "{} (the file $HPREG_CONFIG names)".format(error.message), **facts
             ) from None
-        _CACHE[path] = _flatten(data, "", separator)
+        _CACHE[path] = flatten_nested(data, separator)
     return dict(_CACHE[path])
-
-
-def _flatten(node: Any, key: str, separator: str) -> Dict[str, Any]:
-    if not isinstance(node, dict) or (key and not node):
-        return {key: node}
-    flat: Dict[str, Any] = {}
-    for child_key, child in node.items():
-        name = "{}{}{}".format(key, separator, child_key) if key else str(child_key)
-        flat.update(_flatten(child, name, separator))
-    return flat

@@ -8,7 +8,7 @@ import json
 import os
 import re
 import uuid
-from typing import Any, Optional, Type
+from typing import Any, Dict, Optional, Type, Union
 
 import yaml
 
@@ -375,15 +375,45 @@ def dump_values_file(path, data: dict, fmt: Optional[str] = None) -> None:
         text = dump_yaml(data)
     else:
         text = json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n"
+    write_atomic(path, text)
+
+
+def write_atomic(path, data: Union[str, bytes]) -> None:
+    """Write ``data`` through a temporary file and a rename: never a half file.
+
+    A folder that is missing or not writable is a ``ValuesFileError`` naming the path.
+    """
     path = str(path)
     tmp = "{}.{}-{}.tmp".format(path, os.getpid(), uuid.uuid4().hex[:8])
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
     try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text)
+        with open(tmp, "xb") as f:
+            f.write(raw)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise
+        if not isinstance(error, OSError):
+            raise
+        raise ValuesFileError(
+            "{}: cannot write: {}; check the folder exists and is writable".format(
+                display_path(path), error.strerror or error
+            ),
+            path=path,
+            key=None,
+        ) from None
+
+
+def flatten_nested(values: dict, separator: str = ".", prefix: str = "") -> dict:
+    """``{"model": {"width": 64}}`` gives ``{"model.width": 64}`` (an empty mapping
+    stays a value), the way a nested values file names its hyperparameters."""
+    flat: Dict[str, Any] = {}
+    for key, value in values.items():
+        name = "{}{}{}".format(prefix, separator, key) if prefix else str(key)
+        if isinstance(value, dict) and value:
+            flat.update(flatten_nested(value, separator, name))
+        else:
+            flat[name] = value
+    return flat

@@ -5,10 +5,11 @@ asked for by name)."""
 import json
 import os
 import pickle
-from typing import Any, Dict, List, Sequence, Union
+from typing import Any, List, Sequence, Union
 
 from . import _source
 from ._checks import check_hints
+from ._files import write_atomic
 from .errors import NotLiteralEvaluable, ValuesFileError
 from .provenance import Provenance
 
@@ -150,18 +151,9 @@ class _HpActions:
                 for n, v in self.manager.get_values().items()
                 if not isinstance(v, NotLiteralEvaluable)
             }
-            _write(path, pickle.dumps(values))
+            write_atomic(path, pickle.dumps(values))
             return
-        from ._files import dump_yaml, plain_values
-
-        tree = plain_values(
-            _prune(self.manager.get_tree()), path, self.manager.separator
-        )
-        if fmt == "yaml":
-            text = dump_yaml(tree)
-        else:
-            text = json.dumps(tree, indent=2, ensure_ascii=False) + "\n"
-        _write(path, text.encode("utf-8"))
+        self.manager.save(path, fmt)
 
 
 # -- values files ----------------------------------------------------------------------
@@ -230,35 +222,3 @@ def read_values(path: str, serial_format: str = "auto", format_option: str = "")
             path=str(path),
             key=None,
         ) from None
-
-
-def _write(path: str, data: bytes) -> None:
-    tmp = "{}.{}.tmp".format(path, os.getpid())
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as error:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise ValuesFileError(
-            "{}: cannot write: {}; check the folder exists and is writable".format(
-                path, error.strerror or error
-            ),
-            path=str(path),
-            key=None,
-        ) from None
-
-
-def _prune(tree: Dict[str, Any]) -> Dict[str, Any]:
-    """The tree without non-literal defaults: code is not a value to save."""
-    out = {}
-    for key, value in tree.items():
-        if isinstance(value, NotLiteralEvaluable):
-            continue
-        if isinstance(value, dict):
-            value = _prune(value)
-        out[key] = value
-    return out

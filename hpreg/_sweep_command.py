@@ -9,6 +9,7 @@ import re
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
+from ._files import write_atomic
 from .errors import HpregError, UsageError, ValuesFileError
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
@@ -325,8 +326,8 @@ def write_points(sweep, out_dir: str, stem: str, force: bool = False) -> int:
         except OSError:
             pass
     for filename, text in files:
-        _write_atomic(os.path.join(out_dir, filename), text)
-    _write_atomic(index_path, index_text)
+        write_atomic(os.path.join(out_dir, filename), text)
+    write_atomic(index_path, index_text)
     print(
         "wrote {} point file{} and index.csv to {}".format(
             len(files), "" if len(files) == 1 else "s", out_dir
@@ -367,15 +368,3 @@ def _read(path: str) -> Optional[str]:
             return f.read()
     except OSError:
         return None
-
-
-def _write_atomic(path: str, text: str) -> None:
-    tmp = "{}.{}.tmp".format(path, os.getpid())
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as error:
-        raise ValuesFileError(
-            "{}: cannot write ({}); check the folder".format(path, error.strerror)
-        ) from None

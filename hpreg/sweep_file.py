@@ -12,7 +12,7 @@ import re
 from typing import Any, Callable, Dict, List, Optional
 
 from . import sweep as algebra
-from ._files import load_values_file, load_yaml_file
+from ._files import flatten_nested, load_values_file, load_yaml_file
 from ._function_sweep import load_function_sweep
 from ._safe_eval import (
     MAX_FLOAT_AXIS,
@@ -537,16 +537,8 @@ def _apply_modifiers(sweep, modifiers: dict, ctx: _Context):
 
 # -- include --------------------------------------------------------------------------------
 def flatten_values(values: dict, prefix: str = "") -> Dict[str, Any]:
-    """``{"model": {"width": 64}}`` gives ``{"model.width": 64}`` (an empty mapping
-    stays a value), the way a nested values file names its hyperparameters."""
-    flat: Dict[str, Any] = {}
-    for key, value in values.items():
-        name = "{}.{}".format(prefix, key) if prefix else str(key)
-        if isinstance(value, dict) and value:
-            flat.update(flatten_values(value, name))
-        else:
-            flat[name] = value
-    return flat
+    """An included values file's names, flat and dotted (see ``flatten_nested``)."""
+    return flatten_nested(values, ".", prefix)
 
 
 def _load_includes(
