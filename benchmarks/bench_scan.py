@@ -25,7 +25,7 @@ import warnings
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from hpreg import scanner  # noqa: E402
+from hpreg.scan import scanner  # noqa: E402
 
 SKIPPED_PARTS = scanner.SKIP_DIRS | {"test_tools"}
 # files calling ``_`` themselves (gettext) would trip hpman on non-literal names

@@ -1,6 +1,6 @@
 """hpreg: declare hyperparameters where you use them, manage them as a whole."""
 
-from .errors import (
+from hpreg.errors import (
     AmbiguousNameError,
     BadCallError,
     DoubleAssignmentException,
@@ -21,9 +21,9 @@ from .errors import (
     ValuesFileError,
     ValueTypeError,
 )
-from ._zoo import get_manager, managers
-from .manager import HyperParameterManager
-from .occurrences import (
+from hpreg.registry.managers import get_manager, managers
+from hpreg.registry.manager import HyperParameterManager
+from hpreg.registry.occurrences import (
     EmptyValue,
     HyperParameterDB,
     HyperParameterOccurrence,
@@ -32,11 +32,11 @@ from .occurrences import (
     HyperParamTree,
     P,
 )
-from .provenance import Provenance
-from .registry import parse_file, parse_source
-from .source_helper import SourceHelper
-from .binding import bind, parse_args
-from .sweep import (
+from hpreg.registry.provenance import Provenance
+from hpreg.registry.all_managers import parse_file, parse_source
+from hpreg.source_helper import SourceHelper
+from hpreg.bind.binding import bind, parse_args
+from hpreg.sweep.algebra import (
     Sweep,
     defaults,
     from_function,
@@ -48,9 +48,9 @@ from .sweep import (
     value,
     zip,
 )
-from .sweep_file import load_sweep, parse_sweep
-from ._overrides import parse_overrides
-from .validate import validate
+from hpreg.sweep.file import load_sweep, parse_sweep
+from hpreg.sweep.overrides import parse_overrides
+from hpreg.sweep.validate import validate
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,6 @@
 """``python -m hpreg`` runs the ``hpreg`` command."""
 
-from .cli import main
+from hpreg.cli.app import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

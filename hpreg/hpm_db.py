@@ -1,6 +1,6 @@
 """hpman compatibility: ``hpman.hpm_db`` names (the occurrence database and ``L``)."""
 
-from .occurrences import (
+from hpreg.registry.occurrences import (
     HyperParameterDB,
     HyperParameterDBLambdas,
     HyperParameterOccurrence,

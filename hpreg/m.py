@@ -14,12 +14,12 @@ def __getattr__(name):
         raise AttributeError(name)
     if name.startswith(("_repr_", "_ipython_")):  # probed by IPython when displayed
         raise AttributeError(name)
-    from ._zoo import get_manager
+    from hpreg.registry.managers import get_manager
 
     return get_manager(name)
 
 
 def __dir__():
-    from ._zoo import managers
+    from hpreg.registry.managers import managers
 
     return sorted(managers().names())

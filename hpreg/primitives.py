@@ -1,12 +1,12 @@
 """hpman compatibility: ``hpman.primitives`` names."""
 
-from .errors import (
+from hpreg.errors import (
     DoubleAssignmentException,
     ImpossibleTree,
     NotLiteralEvaluable,
     NotLiteralNameException,
 )
-from .occurrences import EmptyValue
+from hpreg.registry.occurrences import EmptyValue
 
 __all__ = [
     "DoubleAssignmentException",

@@ -1,6 +1,6 @@
 """hpman compatibility: ``SourceHelper`` formats source lines around a line."""
 
-from . import _source
+from hpreg.io import source as _source
 
 
 class SourceHelper:

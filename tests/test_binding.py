@@ -13,9 +13,9 @@ import yaml
 
 import hpreg
 import hpreg.argparse
-from hpreg import binding
-from hpreg.binding import LIST_FORMATS, bind, parse_args
-from hpreg.manager import get_manager
+from hpreg.bind import binding
+from hpreg.bind.binding import LIST_FORMATS, bind, parse_args
+from hpreg.registry.manager import get_manager
 from hpreg.errors import (
     AmbiguousNameError,
     HintViolationError,
@@ -793,7 +793,7 @@ class TestParseArgs:
     def test_paths_default_to_the_calling_script(self, tmp_path):
         path = write(
             tmp_path / "main.py",
-            "from hpreg.binding import parse_args\n"
+            "from hpreg.bind.binding import parse_args\n"
             "from hpreg.m import _\n\n"
             'width = lambda: _("width", 8)\n'
             'args = parse_args(_, argv=["--width", "16"])\n',

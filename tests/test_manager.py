@@ -310,7 +310,7 @@ class TestHpmanTree:
         assert [node.name for node in tree.flatten()] == ["a.b", "a.c", "d"]
 
     def test_standalone_tree_checks(self):
-        from hpreg.occurrences import HyperParamTree
+        from hpreg.registry.occurrences import HyperParamTree
 
         tree = HyperParamTree()
         tree["x.y"] = 1

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from hpreg._files import parse_scalar
-from hpreg._overrides import parse_override, parse_overrides, split_top_level
-from hpreg._safe_eval import FloatRange
+from hpreg.io.files import parse_scalar
+from hpreg.sweep.overrides import parse_override, parse_overrides, split_top_level
+from hpreg.sweep.expressions import FloatRange
 from hpreg.errors import UsageError
 
 SCALARS = [
@@ -249,9 +249,9 @@ class TestOverFiles:
     """A command line meets a file through the algebra's override (issue 4)."""
 
     def test_command_line_wins_and_clash_repeats_are_dropped(self):
-        from hpreg._files import load_yaml_text
+        from hpreg.io.files import load_yaml_text
         from hpreg.sweep import override
-        from hpreg.sweep_file import parse_sweep
+        from hpreg.sweep.file import parse_sweep
 
         base = parse_sweep(load_yaml_text("a: [1, 2]\nb: [x, y]"), "sweep.yaml")
         assert list(override(base, parse_overrides(["a=3,4"]))) == [
@@ -263,7 +263,7 @@ class TestOverFiles:
 
     def test_python_sweeper_example_with_plus(self, tmp_path):
         from hpreg.sweep import override
-        from hpreg.sweep_file import load_sweep
+        from hpreg.sweep.file import load_sweep
 
         (tmp_path / "multilayer.py").write_text(
             "import itertools\n"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hpreg._safe_eval import (
+from hpreg.sweep.expressions import (
     FloatRange,
     compile_expression,
     evaluate_constant,

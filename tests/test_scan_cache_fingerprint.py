@@ -4,7 +4,7 @@ import ast
 import os
 
 import hpreg
-from hpreg import _scan_cache
+from hpreg.scan import cache as _scan_cache
 
 PACKAGE = os.path.dirname(hpreg.__file__)
 

@@ -9,8 +9,8 @@ import textwrap
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from hpreg import _scan_cache, scanner
-from hpreg.scanner import (
+from hpreg.scan import cache as _scan_cache, scanner
+from hpreg.scan.scanner import (
     Call,
     FileScan,
     Problem,

@@ -11,7 +11,7 @@ import yaml
 
 import hpreg
 
-from hpreg._files import (
+from hpreg.io.files import (
     HpregLoader,
     dump_values_file,
     dump_yaml,
@@ -26,7 +26,7 @@ from hpreg.errors import (
     UnknownHyperparameterError,
     ValuesFileError,
 )
-from hpreg.sweep_file import flatten_values, load_sweep, parse_sweep
+from hpreg.sweep.file import flatten_values, load_sweep, parse_sweep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")

@@ -13,9 +13,9 @@ from hpreg.errors import (
     UnknownHyperparameterError,
     ValueTypeError,
 )
-from hpreg.occurrences import EmptyValue
-from hpreg.sweep_file import load_sweep
-from hpreg.validate import ValidatedSweep, check_point, validate
+from hpreg.registry.occurrences import EmptyValue
+from hpreg.sweep.file import load_sweep
+from hpreg.sweep.validate import ValidatedSweep, check_point, validate
 
 SOURCE = """\
 _("lr", 0.1, low=0.0, high=1.0)

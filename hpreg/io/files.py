@@ -1,0 +1,419 @@
+"""The one YAML/JSON reader and writer of hpreg: values files, sweep files, command lines.
+
+YAML is read with a ``yaml.SafeLoader`` subclass that follows the YAML 1.2 core schema
+for plain scalars (``1e-3`` is a float, ``no`` a string, ``010`` the int 10).
+"""
+
+import json
+import os
+import re
+import uuid
+from typing import Any, Dict, Optional, Type, Union
+
+import yaml
+
+from hpreg.io.source import display_path
+from hpreg.errors import HpregError, UsageError, ValuesFileError
+
+__all__ = [
+    "HpregLoader",
+    "HpregDumper",
+    "load_yaml_text",
+    "load_yaml_file",
+    "parse_scalar",
+    "dump_yaml",
+    "load_values_file",
+    "dump_values_file",
+    "plain_values",
+]
+
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+# YAML 1.1 tags that the 1.2 core schema does not resolve from plain scalars.
+_DROPPED = {_NULL, _BOOL, _INT, _FLOAT, "tag:yaml.org,2002:timestamp"}
+_DROPPED.add("tag:yaml.org,2002:value")
+
+# The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1033-core-schema).
+_CORE_RESOLVERS = [
+    (_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
+    (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
+    (
+        _INT,
+        re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        list("-+0123456789"),
+    ),
+    (
+        _FLOAT,
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+.0123456789"),
+    ),
+]
+
+
+def _core_resolvers(base):
+    table = {
+        first: [(tag, regexp) for tag, regexp in pairs if tag not in _DROPPED]
+        for first, pairs in base.yaml_implicit_resolvers.items()
+    }
+    for tag, regexp, firsts in _CORE_RESOLVERS:
+        for first in firsts:
+            table.setdefault(first, []).append((tag, regexp))
+    return {first: pairs for first, pairs in table.items() if pairs}
+
+
+class HpregLoader(yaml.SafeLoader):
+    """A safe loader with YAML 1.2 core-schema scalars that refuses duplicate keys."""
+
+    yaml_implicit_resolvers = _core_resolvers(yaml.SafeLoader)
+
+    def construct_yaml_int(self, node):
+        text = self.construct_scalar(node)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        return int(text, 10)  # "010" is 10: YAML 1.2 has no implicit octal
+
+    def construct_yaml_float(self, node):
+        text = self.construct_scalar(node).lower()
+        sign = -1.0 if text.startswith("-") else 1.0
+        body = text.lstrip("+-")
+        if body == ".inf":
+            return sign * float("inf")
+        if body == ".nan":
+            return float("nan")
+        return float(text)
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)
+            seen = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:
+                    continue  # unhashable keys are reported by the base class
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        "found duplicate key {!r} (first at line {})".format(
+                            key, first.start_mark.line + 1
+                        ),
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)
+
+
+HpregLoader.add_constructor(_INT, HpregLoader.construct_yaml_int)
+HpregLoader.add_constructor(_FLOAT, HpregLoader.construct_yaml_float)
+
+
+def _union_resolvers(*tables):
+    union = {}
+    for table in tables:
+        for first, pairs in table.items():
+            union.setdefault(first, []).extend(pairs)
+    return union
+
+
+class HpregDumper(yaml.SafeDumper):
+    """A safe dumper that quotes any string YAML 1.1 *or* 1.2 would read as non-string.
+
+    Tuples are written as lists. Keys keep their insertion order.
+    """
+
+    yaml_implicit_resolvers = _union_resolvers(
+        HpregLoader.yaml_implicit_resolvers, yaml.SafeDumper.yaml_implicit_resolvers
+    )
+
+
+HpregDumper.add_representer(tuple, HpregDumper.represent_list)
+
+# Line breaks YAML readers fold to spaces unless double-quoted (escaped).
+_FOLDED_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _represent_str(dumper, data):
+    if any(ch in data for ch in _FOLDED_BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+HpregDumper.add_representer(str, _represent_str)
+
+
+def _yaml_error(exc, source, error):
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    fix = "fix the file's syntax"
+    if problem.startswith("found duplicate key"):
+        fix = "keep one of them"
+    elif context and context != "while constructing a mapping":
+        problem = "{} ({})".format(problem, context)
+    line = column = None
+    where = display_path(source)
+    if mark is not None:
+        line, column = mark.line + 1, mark.column + 1
+        where = "{}:{}:{}".format(display_path(source), line, column)
+    return error(
+        "{}: invalid YAML: {}; {}".format(where, problem, fix),
+        path=source,
+        line=line,
+        column=column,
+        problem=problem,
+        key=None,
+    )
+
+
+def load_yaml_text(
+    text: str, source: str = "<string>", error: Type[HpregError] = ValuesFileError
+) -> Any:
+    """Parse YAML ``text`` safely; a syntax error raises ``error`` naming source:line:col."""
+    try:
+        return yaml.load(text, Loader=HpregLoader)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, source, error) from None
+
+
+def _read_text(path, error):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise error(
+            "{}: file not found; check the path".format(display_path(str(path))),
+            path=str(path),
+            key=None,
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise error(
+            "{}: cannot read: {}".format(display_path(str(path)), reason),
+            path=str(path),
+            key=None,
+        ) from None
+
+
+def load_yaml_file(path, error: Type[HpregError] = ValuesFileError) -> Any:
+    """Read and parse a YAML file; errors raise ``error`` naming path:line:col."""
+    return load_yaml_text(_read_text(path, error), source=str(path), error=error)
+
+
+def parse_scalar(text: str, where: Optional[str] = None) -> Any:
+    """Read one command-line value as YAML 1.2: ``3``, ``1e-3``, ``abc``, ``[1, 2]``...
+
+    An empty text is the empty string. Text that YAML would read as a block
+    mapping or sequence, or with a trailing comment (``a: b``, ``- x``, ``a #b``),
+    stays the string it is. A flow collection that does not parse is a UsageError.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return text
+    try:
+        node = yaml.compose(stripped, Loader=HpregLoader)
+    except yaml.YAMLError as exc:
+        if stripped[0] in "[{\"'":
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise UsageError(
+                "{}: cannot parse value {!r}: {}; quote it to pass a string".format(
+                    where or "value", text, problem
+                ),
+                value=text,
+                problem=problem,
+            ) from None
+        return text
+    if node is None:
+        return text
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style:
+        return text
+    if node.end_mark.index < len(stripped):
+        return text
+    loader = HpregLoader(stripped)
+    try:
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise UsageError(
+            "{}: cannot parse value {!r}: {}".format(where or "value", text, problem),
+            value=text,
+            problem=problem,
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text in block style, keys in insertion order, tuples as lists."""
+    return yaml.dump(
+        data,
+        Dumper=HpregDumper,
+        default_flow_style=False,
+        sort_keys=False,
+        allow_unicode=True,
+    )
+
+
+def _format_of(path):
+    ext = os.path.splitext(str(path))[1].lower()
+    if ext in (".yaml", ".yml"):
+        return "yaml"
+    if ext == ".json":
+        return "json"
+    raise ValuesFileError(
+        "{}: unsupported extension {!r}; use .yaml, .yml or .json".format(
+            display_path(str(path)), ext or "(none)"
+        ),
+        path=str(path),
+        key=None,
+    )
+
+
+def load_values_file(path, fmt: Optional[str] = None) -> dict:
+    """Read a values file (a mapping, possibly nested); YAML or JSON by extension.
+
+    ``fmt`` ("yaml" or "json") forces a format. An empty YAML file is an empty mapping.
+    """
+    fmt = fmt or _format_of(path)
+    text = _read_text(path, ValuesFileError)
+    if fmt == "yaml":
+        data = load_yaml_text(text, source=str(path))
+    else:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+            problem = getattr(exc, "msg", str(exc))
+            raise ValuesFileError(
+                "{}:{}:{}: invalid JSON: {}; fix the file's syntax".format(
+                    display_path(str(path)), line, column, problem
+                ),
+                path=str(path),
+                line=line,
+                column=column,
+                problem=problem,
+                key=None,
+            ) from None
+    if data is None and fmt == "yaml":
+        return {}
+    if not isinstance(data, dict):
+        raise ValuesFileError(
+            "{}: a values file must be a mapping of names to values, not {}; "
+            "write one 'name: value' per line".format(
+                display_path(str(path)), type(data).__name__
+            ),
+            path=str(path),
+            key=None,
+        )
+    return data
+
+
+_SCALARS = (type(None), bool, int, float, str)
+
+
+def plain_values(tree: dict, path, separator: str = ".") -> dict:
+    """``tree`` as YAML and JSON can hold it (tuples and sets become lists).
+
+    A value of another type (bytes, complex, an object set at runtime) raises a
+    ``ValuesFileError`` naming the file and the hyperparameter.
+    """
+
+    def plain(value, key):
+        if isinstance(value, _SCALARS):
+            return value
+        if isinstance(value, (list, tuple)):
+            return [plain(v, key) for v in value]
+        if isinstance(value, (set, frozenset)):
+            return sorted((plain(v, key) for v in value), key=repr)
+        if isinstance(value, dict):
+            return {k: plain(v, key) for k, v in value.items()}
+        raise ValuesFileError(
+            "{}: cannot save '{}': {!r} is a {}, which YAML and JSON cannot hold; "
+            "give it a number, string, bool, None, list or dict value".format(
+                display_path(str(path)), key, value, type(value).__name__
+            ),
+            path=str(path),
+            key=key,
+        )
+
+    def walk(node, prefix):
+        out = {}
+        for key, value in node.items():
+            name = "{}{}{}".format(prefix, separator, key) if prefix else str(key)
+            if (
+                isinstance(value, dict)
+                and value
+                and all(isinstance(k, str) for k in value)
+            ):
+                out[key] = walk(value, name)
+            else:
+                out[key] = plain(value, name)
+        return out
+
+    return walk(tree, "")
+
+
+def _jsonable(data):
+    if isinstance(data, dict):
+        return {key: _jsonable(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_jsonable(value) for value in data]
+    return data
+
+
+def dump_values_file(path, data: dict, fmt: Optional[str] = None) -> None:
+    """Write ``data`` as YAML or JSON by extension (or ``fmt``), atomically."""
+    fmt = fmt or _format_of(path)
+    if fmt == "yaml":
+        text = dump_yaml(data)
+    else:
+        text = json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n"
+    write_atomic(path, text)
+
+
+def write_atomic(path, data: Union[str, bytes]) -> None:
+    """Write ``data`` through a temporary file and a rename: never a half file.
+
+    A folder that is missing or not writable is a ``ValuesFileError`` naming the path.
+    """
+    path = str(path)
+    tmp = "{}.{}-{}.tmp".format(path, os.getpid(), uuid.uuid4().hex[:8])
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
+    try:
+        with open(tmp, "xb") as f:
+            f.write(raw)
+        os.replace(tmp, path)
+    except BaseException as error:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if not isinstance(error, OSError):
+            raise
+        raise ValuesFileError(
+            "{}: cannot write: {}; check the folder exists and is writable".format(
+                display_path(path), error.strerror or error
+            ),
+            path=path,
+            key=None,
+        ) from None
+
+
+def flatten_nested(values: dict, separator: str = ".", prefix: str = "") -> dict:
+    """``{"model": {"width": 64}}`` gives ``{"model.width": 64}`` (an empty mapping
+    stays a value), the way a nested values file names its hyperparameters."""
+    flat: Dict[str, Any] = {}
+    for key, value in values.items():
+        name = "{}{}{}".format(prefix, separator, key) if prefix else str(key)
+        if isinstance(value, dict) and value:
+            flat.update(flatten_nested(value, separator, name))
+        else:
+            flat[name] = value
+    return flat

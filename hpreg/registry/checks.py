@@ -1,0 +1,145 @@
+"""Value checks shared by loading, binding and sweep validation: types and hints."""
+
+from typing import Any, Optional
+
+from hpreg.errors import HintViolationError, NotLiteralEvaluable, ValueTypeError
+from hpreg.registry.occurrences import EmptyValue
+
+
+def type_name(value: Any) -> str:
+    """A short type name for listings and messages."""
+    if isinstance(value, EmptyValue):
+        return "-"
+    if isinstance(value, NotLiteralEvaluable):
+        return "code"
+    return type(value).__name__
+
+
+def with_article(word: str) -> str:
+    """``a float``, ``an int``."""
+    return "{} {}".format("an" if word[:1] in "aeiou" else "a", word)
+
+
+def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> Any:
+    """``value`` checked against the type of ``default``, converted where lossless.
+
+    An int may stand for a float (it becomes a float), a list for a tuple or a set;
+    anything fits a ``None`` default or a non-literal one; a bool is never an int.
+    """
+    if default is None or isinstance(default, (EmptyValue, NotLiteralEvaluable)):
+        return value
+    expected = type(default)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok:
+            value = float(value)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, (list, tuple)):
+        ok = isinstance(value, (list, tuple))
+        if ok:
+            value = _like(default, value)
+    elif isinstance(default, (set, frozenset)):
+        # YAML and JSON have no set: a saved set comes back as a list
+        ok = isinstance(value, (list, tuple, set, frozenset)) and _hashable(value)
+        if ok:
+            value = type(default)(value)
+    elif isinstance(default, dict):
+        ok = isinstance(value, dict)
+        if ok:
+            value = _like(default, value)
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        prefix = "{}: ".format(where) if where else ""
+        raise ValueTypeError(
+            "{}{!r} for '{}' is {}, but its default {!r} is {}; give {} value".format(
+                prefix,
+                value,
+                name,
+                with_article(type_name(value)),
+                default,
+                with_article(expected.__name__),
+                with_article(expected.__name__),
+            ),
+            name=name,
+            value=value,
+            expected=expected,
+        )
+    return value
+
+
+def _hashable(items) -> bool:
+    try:
+        frozenset(items)
+    except TypeError:
+        return False
+    return True
+
+
+def _like(default: Any, value: Any) -> Any:
+    """``value`` with tuples where ``default`` has them (YAML and JSON have no tuple)."""
+    if isinstance(default, (list, tuple)) and isinstance(value, (list, tuple)):
+        if default:
+            items = [
+                _like(default[min(i, len(default) - 1)], v) for i, v in enumerate(value)
+            ]
+        else:
+            items = list(value)
+        return tuple(items) if isinstance(default, tuple) else items
+    if isinstance(default, dict) and isinstance(value, dict):
+        return {
+            k: _like(default[k], v) if k in default else v for k, v in value.items()
+        }
+    return value
+
+
+def check_hints(name: str, value: Any, hints: Optional[dict], where: str = "") -> None:
+    """Raise ``HintViolationError`` when ``value`` breaks ``choices``/``low``/``high``."""
+    if not hints:
+        return
+    prefix = "{}: ".format(where) if where else ""
+    choices = hints.get("choices")
+    if choices is not None:
+        try:
+            allowed = value in choices
+        except TypeError:
+            allowed = False
+        if not allowed:
+            raise HintViolationError(
+                "{}{!r} is not a choice of '{}'; choose one of {}".format(
+                    prefix, value, name, ", ".join(repr(c) for c in choices)
+                ),
+                name=name,
+                value=value,
+                hint="choices",
+            )
+    for hint, breaks, word in (
+        ("low", lambda v, bound: v < bound, "below"),
+        ("high", lambda v, bound: v > bound, "above"),
+    ):
+        bound = hints.get(hint)
+        if bound is None or isinstance(value, bool):
+            continue
+        try:
+            broken = breaks(value, bound)
+        except TypeError:
+            continue
+        if broken:
+            raise HintViolationError(
+                "{}{!r} for '{}' is {} its {} bound {!r}; give a value in [{}, {}]".format(
+                    prefix,
+                    value,
+                    name,
+                    word,
+                    hint,
+                    bound,
+                    hints.get("low", "-inf"),
+                    hints.get("high", "inf"),
+                ),
+                name=name,
+                value=value,
+                hint=hint,
+            )

@@ -1,0 +1,183 @@
+"""Listings of one or several managers: table, detail, yaml, json."""
+
+import json
+from typing import Any, Dict, List, Optional, Sequence
+
+from hpreg.registry.checks import type_name
+from hpreg.errors import NotLiteralEvaluable, UsageError
+from hpreg.registry.occurrences import EmptyValue
+
+FORMATS = ("table", "detail", "yaml", "json")
+
+
+def render(
+    managers: Sequence[Any], fmt: str = "table", manager_column: Optional[bool] = None
+) -> str:
+    """The hyperparameters of ``managers`` as text in format ``fmt``.
+
+    The table has a ``manager`` column when asked, or by default when several
+    managers are listed.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(
+            "unknown listing format {!r}; use one of {}".format(fmt, ", ".join(FORMATS))
+        )
+    managers = list(managers)
+    if fmt == "table":
+        if manager_column is None:
+            manager_column = len({m.placeholder for m in managers}) > 1
+        return _table(managers, manager_column)
+    return {"detail": _detail, "yaml": _yaml, "json": _json}[fmt](managers)
+
+
+def records(managers: Sequence[Any]) -> List[Dict[str, Any]]:
+    """One record per hyperparameter: name, value, type, file, line, hints, manager."""
+    rows = []
+    for manager in managers:
+        names = list(manager.names())
+        names += [n for n in manager.get_values() if n not in set(names)]
+        for name in names:
+            value = manager.get_value(name, raise_exception=False)
+            occurrence = (
+                manager._defaults.get(name)
+                or (manager.get_occurrences(name) or [manager.get_occurrence(name)])[0]
+            )
+            rows.append(
+                {
+                    "manager": manager.placeholder,
+                    "name": name,
+                    "value": value,
+                    "type": (
+                        type_name(manager.get_default(name))
+                        if not isinstance(manager.get_default(name), EmptyValue)
+                        else type_name(value)
+                    ),
+                    "file": occurrence.filename if occurrence is not None else None,
+                    "line": occurrence.lineno if occurrence is not None else None,
+                    "location": (
+                        occurrence.short_location
+                        if occurrence is not None and occurrence.filename
+                        else "(set at runtime)"
+                    ),
+                    "hints": manager.get_hints(name),
+                    "occurrences": manager.get_occurrences(name),
+                }
+            )
+    return rows
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, EmptyValue):
+        return "(no default)"
+    if isinstance(value, NotLiteralEvaluable):
+        return "<code: {}>".format(getattr(value, "source", "?"))
+    return repr(value)
+
+
+def _format_hints(hints: Dict[str, Any]) -> str:
+    return ", ".join("{}={!r}".format(k, v) for k, v in hints.items())
+
+
+def _table(managers, several: bool) -> str:
+    from prettytable import PrettyTable
+
+    rows = records(managers)
+    columns = ["name", "type", "value", "where defined", "hints"]
+    if several:
+        columns.insert(0, "manager")
+    table = PrettyTable(columns)
+    table.align = "l"
+    for row in rows:
+        cells = [
+            row["name"],
+            row["type"],
+            format_value(row["value"]),
+            row["location"],
+            _format_hints(row["hints"]),
+        ]
+        if several:
+            cells.insert(0, row["manager"])
+        table.add_row(cells)
+    return table.get_string()
+
+
+def _detail(managers) -> str:
+    blocks = []
+    for row in records(managers):
+        head = "{}{} = {}  ({})".format(
+            "{}: ".format(row["manager"]) if len(managers) > 1 else "",
+            row["name"],
+            format_value(row["value"]),
+            row["type"],
+        )
+        lines = [head]
+        if row["hints"]:
+            lines.append("  hints: {}".format(_format_hints(row["hints"])))
+        for i, occurrence in enumerate(row["occurrences"]):
+            lines.append("  occurrence[{}]: {}".format(i, occurrence.location))
+            text = occurrence.excerpt()
+            if text:
+                lines.extend("    " + line for line in text.split("\n"))
+        if not row["occurrences"]:
+            lines.append("  (no occurrence found by a scan)")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _plain(value: Any) -> Any:
+    """Values as YAML/JSON can hold them: tuples as lists, code as its text."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(v) for v in value), key=repr)
+    if isinstance(value, NotLiteralEvaluable):
+        return getattr(value, "source", None)
+    if isinstance(value, EmptyValue):
+        return None
+    return value
+
+
+def _shown(value: Any) -> Any:
+    """``_plain(value)`` with what YAML cannot hold (bytes, objects) as its repr."""
+    value = _plain(value)
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def _yaml(managers) -> str:
+    from hpreg.io.files import dump_yaml
+
+    from hpreg.registry.values import _without_code
+
+    # values only, as a values file holds them: code defaults are not values
+    if len(managers) == 1:
+        data = _shown(_without_code(managers[0].get_tree()))
+    else:
+        data = {m.placeholder: _shown(_without_code(m.get_tree())) for m in managers}
+    return dump_yaml(data)
+
+
+def _json(managers) -> str:
+    out = []
+    for row in records(managers):
+        out.append(
+            {
+                "manager": row["manager"],
+                "name": row["name"],
+                "value": _plain(row["value"]),
+                "type": row["type"],
+                "file": row["file"],
+                "line": row["line"],
+                "hints": _plain(row["hints"]),
+            }
+        )
+    return json.dumps(out, indent=2, default=repr)

@@ -1,0 +1,776 @@
+"""The manager: one registry of hyperparameters per imported name (``hpreg.m._``).
+
+It turns scan records into occurrences, enforces one default per name and the tree
+rule for dotted names, and serves runtime values. Value priority, lowest first:
+a scanned default, a runtime call's default, a value set (set_value, files, env,
+command line, sweeps). Reading a value is a dict lookup on the hot path.
+"""
+
+import contextlib
+import os
+import sys
+import warnings
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+
+from hpreg.io import source as _source
+from hpreg.errors import (
+    BadCallError,
+    DoubleAssignmentException,
+    ImpossibleTree,
+    MissingValueError,
+    NotLiteralEvaluable,
+    NotLiteralNameException,
+    ScanError,
+    ScanWarning,
+    did_you_mean,
+    suggestion_text,
+)
+from hpreg.registry.checks import coerce_to_default, with_article
+from hpreg.registry.occurrences import (
+    EMPTY,
+    EmptyValue,
+    HyperParameterDB,
+    HyperParameterOccurrence,
+    HyperParamNode,
+    HyperParamTree,
+    P,
+    non_literal,
+)
+from hpreg.registry.provenance import Provenance
+from hpreg.registry.values import ValuesFileMixin
+
+DICT_ANNOTATION = "__is_dict__"
+_NO_MARK = object()
+PathArg = Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]]
+
+
+class HyperParameterManager(ValuesFileMixin):
+    """A registry of hyperparameters declared as ``placeholder("name", default)``.
+
+    Not thread-safe for writes; reads (``_("name")``) are plain dict lookups.
+    """
+
+    def __init__(self, placeholder: str = "_", separator: str = "."):
+        if len(separator) != 1:
+            raise ValueError("separator must be one character")
+        self.placeholder = placeholder
+        self.separator = separator
+        self.reset()
+
+    # -- lifecycle ---------------------------------------------------------------
+    def reset(self) -> "HyperParameterManager":
+        """Forget every occurrence and value (the object stays the same)."""
+        self._values: Dict[str, Any] = {}  # effective leaf values: the hot path
+        self._parsed: Dict[str, List[HyperParameterOccurrence]] = {}
+        self._defaults: Dict[str, HyperParameterOccurrence] = {}
+        self._called: Dict[str, HyperParameterOccurrence] = {}
+        self._set: Dict[str, HyperParameterOccurrence] = {}
+        self._call_marks: Dict[str, Any] = {}
+        self._by_file: Dict[str, List[HyperParameterOccurrence]] = {}
+        self._prefixes: Dict[str, int] = (
+            {}
+        )  # prefix -> number of scanned names under it
+        self._order: Dict[str, None] = {}  # names in first-seen order
+        self.scan_errors: List[Any] = []
+        self.problems: List[Any] = []
+        self._env_names: Dict[str, Any] = {}
+        _apply_env_config(self)
+        return self
+
+    # -- static scan ----------------------------------------------------------------
+    def parse_file(
+        self,
+        path: PathArg,
+        *,
+        strict: bool = False,
+        exclude: Iterable[str] = (),
+        cache: bool = True,
+    ) -> "HyperParameterManager":
+        """Scan a file, a directory (recursively) or a list of both for this manager's calls.
+
+        Re-scanning a file replaces its earlier occurrences. A file that does not
+        parse is skipped with a ``ScanWarning`` (``strict=True`` raises instead).
+        """
+        from hpreg.scan.scanner import scan_paths
+
+        scans = scan_paths(
+            _as_path_list(path),
+            managers=[self.placeholder],
+            exclude=exclude,
+            cache=cache,
+        )
+        self._forget_deleted(_as_path_list(path))
+        for scan in scans:
+            self._ingest(scan, strict=strict)
+        return self
+
+    def parse_source(
+        self, source: str, filename: str = "<unknown>", *, strict: bool = False
+    ) -> "HyperParameterManager":
+        """Scan a string of Python code as if it were the file ``filename``."""
+        from hpreg.scan.scanner import scan_source
+
+        _source.register_source(filename, source)
+        self._ingest(scan_source(source, filename, managers=[self.placeholder]), strict)
+        return self
+
+    def _ingest(self, scan, strict: bool = False, collect: bool = False) -> None:
+        """Add one file's scan records, replacing what that file gave before."""
+        key = getattr(scan, "realpath", None) or scan.filename
+        self._forget_file(key)
+        self.scan_errors = [e for e in self.scan_errors if e.key != key]
+        self._current_key = key
+        _source.forget_file(scan.filename)
+        for problem in scan.problems:
+            if problem.manager not in (None, self.placeholder):
+                continue
+            self._handle_problem(scan.filename, problem, strict, collect)
+        added = self._by_file.setdefault(key, [])
+        for call in scan.calls:
+            if call.manager != self.placeholder:
+                continue
+            occurrence = HyperParameterOccurrence(
+                name=call.name,
+                value=_call_value(call),
+                priority=P.PRIORITY_PARSED_FROM_SOURCE_CODE,
+                filename=scan.filename,
+                lineno=call.lineno,
+                col=call.col,
+                hints=call.hints,
+                manager=self.placeholder,
+            )
+            try:
+                self._add_parsed(occurrence, added)
+            except (DoubleAssignmentException, ImpossibleTree) as error:
+                if not collect:
+                    raise
+                self.problems.append(error)
+
+    def _handle_problem(self, filename, problem, strict, collect):
+        where = _source.display_path(filename)
+        if problem.kind == "syntax":
+            error = skipped_file_error(filename, problem, self._current_key, strict)
+            if strict:
+                raise error
+            self.scan_errors.append(error)
+            if not collect:
+                warnings.warn(str(error), ScanWarning, stacklevel=4)
+            else:
+                self.problems.append(error)
+            return
+        error_class = {
+            "non_literal_name": NotLiteralNameException,
+            "non_literal_hint": NotLiteralEvaluable,
+            "arg_count": BadCallError,
+        }.get(problem.kind)
+        if error_class is None:  # e.g. shadowing: only lint reports it
+            return
+        location = "{}:{}".format(where, problem.lineno)
+        if problem.col is not None:
+            location += ":{}".format(problem.col)
+        error = error_class(
+            "{}: {}".format(location, problem.message),
+            filename=filename,
+            lineno=problem.lineno,
+            code=getattr(problem, "code", None),
+        )
+        if not collect:
+            raise error
+        self.problems.append(error)
+
+    def _forget_deleted(self, paths: List[str]) -> None:
+        """Forget files under the scanned folders that no longer exist (a file
+        renamed between two scans would otherwise declare its defaults twice)."""
+        folders = [
+            os.path.join(os.path.realpath(p), "") for p in paths if os.path.isdir(p)
+        ]
+        if not folders:
+            return
+        keys = {key for key, rows in self._by_file.items() if rows}
+        keys |= {error.key for error in self.scan_errors}
+        for key in keys:
+            if (
+                os.path.isabs(key)
+                and any(key.startswith(folder) for folder in folders)
+                and not os.path.exists(key)
+            ):
+                self._forget_file(key)
+                self.scan_errors = [e for e in self.scan_errors if e.key != key]
+
+    def _forget_file(self, key: str) -> None:
+        for occurrence in self._by_file.pop(key, ()):
+            name = occurrence.name
+            rows = self._parsed.get(name)
+            if rows is None:
+                continue
+            rows.remove(occurrence)
+            if self._defaults.get(name) is occurrence:
+                del self._defaults[name]
+            if not rows:
+                del self._parsed[name]
+                for prefix in _prefixes(name, self.separator):
+                    self._prefixes[prefix] -= 1
+                    if not self._prefixes[prefix]:
+                        del self._prefixes[prefix]
+            self._refresh(name)
+
+    def _add_parsed(self, occurrence, file_rows) -> None:
+        name = occurrence.name
+        self._check_tree(occurrence)
+        if occurrence.has_default_value:
+            first = self._defaults.get(name)
+            if first is not None:
+                raise DoubleAssignmentException(
+                    "conflicting defaults for '{}': {!r} at {} and {!r} at {}; keep one "
+                    'default and write _("{}") elsewhere'.format(
+                        name,
+                        first.value,
+                        first.short_location,
+                        occurrence.value,
+                        occurrence.short_location,
+                        name,
+                    ),
+                    name=name,
+                    first=first,
+                    second=occurrence,
+                )
+            self._defaults[name] = occurrence
+            self._fit_to_default(name)
+        rows = self._parsed.get(name)
+        if rows is None:
+            rows = self._parsed[name] = []
+            for prefix in _prefixes(name, self.separator):
+                self._prefixes[prefix] = self._prefixes.get(prefix, 0) + 1
+        rows.append(occurrence)
+        file_rows.append(occurrence)
+        self._order.setdefault(name, None)
+        self._refresh(name)
+
+    def _check_tree(self, occurrence) -> None:
+        name = occurrence.name
+        if name in self._prefixes and name not in self._parsed:
+            other = self._first_under(name)
+            raise _tree_error(name, occurrence, other)
+        for prefix in _prefixes(name, self.separator):
+            rows = self._parsed.get(prefix)
+            if rows:
+                raise _tree_error(prefix, rows[0], occurrence)
+
+    def _first_under(self, prefix: str) -> HyperParameterOccurrence:
+        start = prefix + self.separator
+        for name, rows in self._parsed.items():
+            if name.startswith(start) and rows:
+                return rows[0]
+        raise LookupError(prefix)
+
+    # -- runtime -------------------------------------------------------------------
+    def __call__(self, hp_name: str, hp_value: Any = EMPTY, **hints: Any) -> Any:
+        """The current value of ``hp_name``; a given default takes part at call priority."""
+        try:
+            if hp_value is EMPTY or self._call_marks[hp_name] is hp_value:
+                return self._values[hp_name]
+        except KeyError:
+            pass
+        return self._slow_call(hp_name, hp_value)
+
+    def _slow_call(self, name: str, default: Any) -> Any:
+        if not isinstance(default, EmptyValue):
+            current = self._called.get(name)
+            self._call_marks[name] = default
+            if current is None or not _same(current.value, default):
+                frame = sys._getframe(2)
+                self._called[name] = HyperParameterOccurrence(
+                    name=name,
+                    value=default,
+                    priority=P.PRIORITY_SET_FROM_CALLABLE,
+                    filename=frame.f_code.co_filename,
+                    lineno=frame.f_lineno,
+                    manager=self.placeholder,
+                    provenance=Provenance(
+                        "call", frame.f_code.co_filename, frame.f_lineno
+                    ),
+                )
+                self._order.setdefault(name, None)
+                self._refresh(name)
+        return self.get_value(name)
+
+    def get_value(self, name: str, raise_exception: bool = True) -> Any:
+        """The current value; a prefix of dotted names gives the nested dict under it.
+
+        A name without any value raises a ``KeyError`` subclass (or returns
+        ``EmptyValue()`` with ``raise_exception=False``).
+        """
+        try:
+            return self._values[name]
+        except KeyError:
+            pass
+        if self._has_set_under(name) or (
+            name in self._prefixes and not self._has_value(name)
+        ):
+            return self.get_tree(name)
+        if not raise_exception:
+            return EmptyValue()
+        raise self._missing_error(name)
+
+    def _missing_error(self, name: str) -> MissingValueError:
+        rows = self._parsed.get(name)
+        suggestions: List[str] = []
+        if rows:
+            places = ", ".join(o.short_location for o in rows[:3])
+            message = (
+                "hyperparameter '{}' has no value: it is used at {} without a default "
+                'and was never set; give it a default once, e.g. _("{}", <default>)'
+            ).format(name, places, name)
+        else:
+            suggestions = did_you_mean(name, self._known_names())
+            message = (
+                "hyperparameter '{}' has no value: no default was found and it was "
+                'never set{}; give it a default, e.g. _("{}", <default>), and scan '
+                "the file that declares it"
+            ).format(name, suggestion_text(suggestions), name)
+        return MissingValueError(message, name=name, suggestions=suggestions)
+
+    def exists(self, hp_name: str) -> bool:
+        """Whether the hyperparameter has a value."""
+        return not isinstance(
+            self.get_value(hp_name, raise_exception=False), EmptyValue
+        )
+
+    def get_occurrence(self, name: str) -> Optional[HyperParameterOccurrence]:
+        """The occurrence that gives the current value, or None."""
+        for table in (self._set, self._called, self._defaults):
+            occurrence = table.get(name)
+            if occurrence is not None:
+                return occurrence
+        rows = self._parsed.get(name)
+        return rows[0] if rows else None
+
+    get_occurrence_of_value = get_occurrence
+
+    def get_occurrences(self, name: str) -> List[HyperParameterOccurrence]:
+        """Every scanned occurrence of ``name``, in scan order."""
+        return list(self._parsed.get(name, ()))
+
+    def get_values(self) -> Dict[str, Any]:
+        """Every hyperparameter that has a value, by flat dotted name."""
+        values = {}
+        for name in self._order:
+            value = self._effective(name)
+            if isinstance(value, EmptyValue):
+                continue
+            if name not in self._set and self._has_set_under(name):
+                continue  # a group set at runtime replaces a scanned dict value
+            values[name] = value
+        return values
+
+    def get_nodes(self) -> List[HyperParamNode]:
+        """hpman's nodes: every occurrence of each name that has a value."""
+        nodes = []
+        for name in self._order:
+            rows = list(self._parsed.get(name, ()))
+            for table in (self._called, self._set):
+                if name in table:
+                    rows.append(table[name])
+            node = HyperParamNode(name, rows)
+            if not node.empty:
+                nodes.append(node)
+        return nodes
+
+    def names(self) -> List[str]:
+        """Names found by a scan, in scan order."""
+        return [name for name in self._order if name in self._parsed]
+
+    def get_tree(self, prefix: str = "", annotate_dict: bool = False) -> Dict[str, Any]:
+        """Values nested by dotted names, optionally below ``prefix``."""
+        values = self.get_values()
+        self._check_set_tree(values)
+        tree: Dict[str, Any] = {}
+        start = prefix + self.separator if prefix else ""
+        for name, value in values.items():
+            if start and not name.startswith(start):
+                continue
+            parts = name[len(start) :].split(self.separator)
+            if self._has_set_under(name):
+                continue  # a branch set at runtime replaces a scanned leaf
+            level = tree
+            for part in parts[:-1]:
+                child = level.get(part)
+                if not isinstance(child, dict) or _is_value_dict(child):
+                    child = level[part] = {}
+                level = child
+            if isinstance(value, dict) and annotate_dict:
+                value = dict(value, **{DICT_ANNOTATION: True})
+            level[parts[-1]] = value
+        return tree
+
+    def _check_set_tree(self, values) -> None:
+        for name in self._set:
+            for prefix in _prefixes(name, self.separator):
+                if prefix in self._set:
+                    raise ImpossibleTree(
+                        "'{}' is set both as a value and as a group of '{}'; "
+                        "set one of them".format(prefix, name),
+                        name=prefix,
+                    )
+
+    # -- setting values ---------------------------------------------------------------
+    def set_value(self, name: str, value: Any) -> "HyperParameterManager":
+        """Set a value at the highest priority."""
+        return self._set_value(name, value, Provenance("set"))
+
+    def set_values(self, values: Mapping[str, Any]) -> "HyperParameterManager":
+        """Set several values (flat dotted names) at the highest priority."""
+        for name, value in values.items():
+            self._set_value(name, value, Provenance("set"))
+        return self
+
+    def set_tree(self, tree_values: Mapping[str, Any], prefix: str = ""):
+        """Set values given as a nested dict (dotted names spelled as nesting)."""
+        if not isinstance(prefix, str):
+            raise TypeError("tree prefix must be a string")
+        return self.set_values(self.flatten_tree(tree_values, prefix))
+
+    def flatten_tree(self, tree: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
+        """Nested names to flat dotted ones; a known leaf keeps a dict value whole."""
+        flat: Dict[str, Any] = {}
+
+        def walk(node, key):
+            if isinstance(node, dict) and key and node.get(DICT_ANNOTATION):
+                flat[key] = {k: v for k, v in node.items() if k != DICT_ANNOTATION}
+                return
+            if not isinstance(node, dict) or (key and self._is_known_leaf(key, node)):
+                flat[key] = node
+                return
+            if not node and key:
+                flat[key] = node
+                return
+            for child_key, child in node.items():
+                if child_key == DICT_ANNOTATION:
+                    continue
+                if not isinstance(child_key, str):
+                    raise ImpossibleTree(
+                        "tree keys must be strings, but {!r} under '{}' is {}".format(
+                            child_key, key, with_article(type(child_key).__name__)
+                        )
+                    )
+                walk(child, key + self.separator + child_key if key else child_key)
+
+        walk(dict(tree), prefix)
+        return flat
+
+    def _is_known_leaf(self, name: str, value: dict) -> bool:
+        if name in self._prefixes:
+            return False
+        default = self._effective(name)
+        return isinstance(default, dict) or name in self._parsed
+
+    def _set_value(self, name: str, value: Any, provenance: Provenance):
+        for prefix in _prefixes(name, self.separator):
+            if prefix in self._set:
+                raise ImpossibleTree(
+                    "cannot set '{}': '{}' is already set as a value; "
+                    "set '{}' as a whole or reset it".format(name, prefix, prefix),
+                    name=name,
+                )
+        if name in self._prefixes or self._has_set_under(name):
+            raise ImpossibleTree(
+                "cannot set '{}' to a value: it is a group of other hyperparameters "
+                "({}); set those names instead".format(
+                    name, ", ".join(self._names_under(name)[:3])
+                ),
+                name=name,
+            )
+        self._set[name] = HyperParameterOccurrence(
+            name=name,
+            value=value,
+            priority=P.PRIORITY_SET_FROM_SETTER,
+            manager=self.placeholder,
+            provenance=provenance,
+            filename=provenance.filename,
+            lineno=provenance.lineno,
+        )
+        self._order.setdefault(name, None)
+        self._refresh(name)
+        for prefix in _prefixes(name, self.separator):
+            self._values.pop(prefix, None)  # a set branch hides a scanned leaf dict
+        return self
+
+    def unset(self, name: str) -> "HyperParameterManager":
+        """Drop a value set at runtime, falling back to the call or scanned default."""
+        self._set.pop(name, None)
+        self._refresh(name)
+        for prefix in _prefixes(name, self.separator):
+            self._refresh(prefix)
+        return self
+
+    @contextlib.contextmanager
+    def override(self, point: Mapping[str, Any], source: str = "sweep"):
+        """Apply ``point`` for the duration of a ``with`` block, then restore."""
+        saved = {name: self._set.get(name) for name in point}
+        try:
+            for name, value in point.items():
+                self._set_value(name, self._fitted(name, value), Provenance(source))
+            yield self
+        finally:
+            for name, previous in saved.items():
+                if previous is None:
+                    self.unset(name)
+                else:
+                    self._set[name] = previous
+                    self._refresh(name)
+
+    def _fitted(self, name: str, value: Any) -> Any:
+        """``value`` in its default's type where that is lossless (1 -> 1.0, [..] -> (..)).
+
+        Values no check has seen (a sweep point, ``$HPREG_CONFIG`` before a scan)
+        keep their own type when they do not fit; checks report those.
+        """
+        try:
+            return coerce_to_default(name, value, self.get_default(name))
+        except TypeError:
+            return value
+
+    def _fit_to_default(self, name: str) -> None:
+        """A value from ``$HPREG_CONFIG`` set before the scan found its default."""
+        if isinstance(self._defaults[name].value, dict):
+            self._regroup_env_dict(name)
+        occurrence = self._set.get(name)
+        if occurrence is not None and occurrence.provenance.source == "env":
+            occurrence.value = self._fitted(name, occurrence.value)
+            self._refresh(name)
+
+    def _regroup_env_dict(self, name: str) -> None:
+        # $HPREG_CONFIG was read before any scan, so ``opts: {a: 1}`` was set as
+        # ``opts.a``; once ``opts`` is known to hold a dict, it is one value again
+        start = name + self.separator
+        parts = [
+            (key, occurrence)
+            for key, occurrence in self._set.items()
+            if key.startswith(start) and occurrence.provenance.source == "env"
+        ]
+        mixed = any(
+            key.startswith(start) and occurrence.provenance.source != "env"
+            for key, occurrence in self._set.items()
+        )
+        if not parts or mixed or name in self._set:
+            return
+        value: Dict[str, Any] = {}
+        for key, occurrence in parts:
+            level = value
+            *groups, leaf = key[len(start) :].split(self.separator)
+            for group in groups:
+                if not isinstance(level.get(group), dict):
+                    level[group] = {}
+                level = level[group]
+            level[leaf] = occurrence.value
+            del self._set[key]
+            self._env_names.pop(key, None)
+            self._refresh(key)
+        provenance = parts[0][1].provenance
+        self._set_value(name, value, provenance)
+        self._env_names[name] = value
+
+    def get_default(self, name: str) -> Any:
+        """The scanned default (or a runtime call's), ``EmptyValue()`` when none."""
+        occurrence = self._defaults.get(name) or self._called.get(name)
+        return occurrence.value if occurrence is not None else EmptyValue()
+
+    def get_hints(self, name: str) -> Dict[str, Any]:
+        """Hints of every scanned occurrence of ``name``, merged in scan order."""
+        hints: Dict[str, Any] = {}
+        for occurrence in self._parsed.get(name, ()):
+            hints.update(occurrence.hints or {})
+        return hints
+
+    def unknown(self) -> Dict[str, List[str]]:
+        """Names set or loaded but never found by a scan, with their close matches."""
+        known = set(self._parsed)
+        return {
+            name: did_you_mean(name, known)
+            for name in self._set
+            if name not in known and not self._has_known_under(name)
+        }
+
+    def provenance(self, name: str) -> Provenance:
+        """Where the current value of ``name`` came from."""
+        occurrence = self._set.get(name)
+        if occurrence is not None:
+            return occurrence.provenance
+        called, scanned = self._called.get(name), self._defaults.get(name)
+        if called is not None and not (
+            scanned is not None and _same(scanned.value, called.value)
+        ):
+            return called.provenance  # a call default that differs from the scan's
+        occurrence = scanned
+        if occurrence is not None:
+            return Provenance("default", occurrence.filename, occurrence.lineno)
+        raise self._missing_error(name)
+
+    # -- listings and the occurrence database ------------------------------------------
+    def listing(self, fmt: str = "table") -> str:
+        """All hyperparameters as ``table``, ``detail``, ``yaml`` or ``json`` text."""
+        from hpreg.registry.listing import render
+
+        return render([self], fmt)
+
+    @property
+    def db(self) -> HyperParameterDB:
+        """Every occurrence (scanned, call defaults, set values) as a queryable list."""
+        db = HyperParameterDB()
+        for name in self._order:
+            for occurrence in self._parsed.get(name, ()):
+                db.push_occurrence(occurrence)
+            for table in (self._called, self._set):
+                if name in table:
+                    db.push_occurrence(table[name])
+        return db
+
+    @property
+    def tree(self) -> HyperParamTree:
+        """hpman's ``tree``: a snapshot of every occurrence, nested by dotted name."""
+        tree = HyperParamTree(self.separator)
+        for occurrence in self.db:
+            branch = tree._allocate(occurrence.name)
+            if branch.node is None:
+                branch.node = HyperParamNode(occurrence.name)
+            branch.node.push(occurrence)
+        return tree
+
+    def sweep(self, sweep):
+        """``sweep`` checked against this registry (see ``hpreg.validate``)."""
+        from hpreg.sweep.validate import validate
+
+        return validate(sweep, self)
+
+    # -- internals -------------------------------------------------------------------
+    def _known_names(self) -> set:
+        return set(self._parsed) | set(self._called)
+
+    def _has_known_under(self, name: str) -> bool:
+        return name in self._prefixes
+
+    def _names_under(self, prefix: str) -> List[str]:
+        start = prefix + self.separator
+        return [n for n in self._order if n.startswith(start)]
+
+    def _has_set_under(self, name: str) -> bool:
+        if not self._set:
+            return False
+        start = name + self.separator
+        return any(n.startswith(start) for n in self._set)
+
+    def _has_value(self, name: str) -> bool:
+        return name in self._set or name in self._called or name in self._defaults
+
+    def _effective(self, name: str) -> Any:
+        for table in (self._set, self._called, self._defaults):
+            occurrence = table.get(name)
+            if occurrence is not None:
+                return occurrence.value
+        return EMPTY
+
+    def _refresh(self, name: str) -> None:
+        value = self._effective(name)
+        if isinstance(value, EmptyValue) or (
+            name not in self._set and self._has_set_under(name)
+        ):
+            self._values.pop(name, None)
+        else:
+            self._values[name] = value
+        if not self._has_value(name) and name not in self._parsed:
+            self._order.pop(name, None)
+
+    def __repr__(self):
+        return "<HyperParameterManager {!r}: {} hyperparameters>".format(
+            self.placeholder, len(self._order)
+        )
+
+
+# -- helpers -------------------------------------------------------------------------
+def _as_path_list(path: PathArg) -> List[str]:
+    if isinstance(path, (str, os.PathLike)):
+        return [os.fspath(path)]
+    return [os.fspath(p) for p in path]
+
+
+def skipped_file_error(
+    filename: str, problem, key: Optional[str] = None, strict: bool = False
+) -> ScanError:
+    """The error (or warning text) for a file a scan skipped because it does not parse."""
+    position = _source.position(filename, problem.lineno, problem.col)
+    fix = "scan without this file" if strict else "use strict=True to stop here"
+    error = ScanError(
+        "{}: skipped, {}; fix it, or {}".format(position, problem.message, fix),
+        filename,
+        problem.lineno,
+        problem.col,
+        getattr(problem, "code", None),
+    )
+    error.col = problem.col
+    error.key = key or filename
+    return error
+
+
+def _call_value(call) -> Any:
+    if not call.has_default:
+        return EmptyValue()
+    if call.value_source is not None:
+        return non_literal(call.value_source)
+    return call.value
+
+
+def _prefixes(name: str, separator: str) -> List[str]:
+    parts = name.split(separator)
+    return [separator.join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # an odd __eq__ (arrays): treat as changed
+        return False
+
+
+def _is_value_dict(node: dict) -> bool:
+    return DICT_ANNOTATION in node
+
+
+def _tree_error(prefix, leaf, under) -> ImpossibleTree:
+    return ImpossibleTree(
+        "'{}' is a value at {} and a group of '{}' at {}; rename one of them".format(
+            prefix, leaf.short_location, under.name, under.short_location
+        ),
+        name=prefix,
+        first=leaf,
+        second=under,
+    )
+
+
+def _apply_env_config(manager: HyperParameterManager) -> None:
+    """Values from ``$HPREG_CONFIG`` take effect as soon as a manager exists."""
+    path = os.environ.get("HPREG_CONFIG")
+    if not path:
+        return
+    from hpreg.registry.env import env_values
+
+    for name, value in env_values(path, manager.separator).items():
+        manager._set_value(name, value, Provenance("env", path))
+        manager._env_names[name] = value
+
+
+# the managers behind ``hpreg.m`` live in _zoo; importable from here too
+from hpreg.registry.managers import (
+    _MANAGERS,
+    ManagerList,
+    get_manager,
+    managers,
+)  # noqa: E402
+
+__all__ = [
+    "HyperParameterManager",
+    "ManagerList",
+    "get_manager",
+    "managers",
+    "skipped_file_error",
+    "_MANAGERS",
+]

@@ -1,0 +1,102 @@
+"""Values files for a manager: save and load YAML/JSON, checked against the registry."""
+
+from typing import Any, Dict, Mapping, Optional
+
+from hpreg.io import source as _source
+from hpreg.registry.checks import coerce_to_default
+from hpreg.errors import (
+    NotLiteralEvaluable,
+    UnknownHyperparameterError,
+    ValuesFileError,
+    did_you_mean,
+    suggestion_text,
+)
+from hpreg.registry.provenance import Provenance
+
+
+class ValuesFileMixin:
+    """``save``/``load`` and the checks a values file goes through (names, types)."""
+
+    def save(self, path: str, serial_format: str = "auto"):
+        """Write current values to YAML (nested) or JSON, chosen by extension.
+
+        A non-literal default is code, not a value: it is left out, so loading
+        the file back never replaces the code with its text.
+        """
+        from hpreg.io.files import dump_values_file, plain_values
+
+        fmt = _fmt(serial_format)
+        tree = plain_values(_without_code(self.get_tree()), path, self.separator)
+        dump_values_file(path, tree, fmt)
+        return self
+
+    def load(self, path: str, serial_format: str = "auto", *, source: str = "file"):
+        """Set values from a YAML or JSON file, checked against the registry."""
+        from hpreg.io.files import load_values_file
+
+        data = load_values_file(path, _fmt(serial_format))
+        self.set_checked(data, path, source=source)
+        return self
+
+    def set_checked(self, data: Any, origin: str, source: str = "file"):
+        """Set values from a mapping read from ``origin``, checking names and types."""
+        where = _source.display_path(origin)
+        if data is None:
+            return self
+        if not isinstance(data, dict):
+            raise ValuesFileError(
+                "{}: expected a mapping of hyperparameter names to values, got a {}; "
+                "write 'name: value' lines".format(where, type(data).__name__),
+                path=origin,
+            )
+        flat = self.flatten_tree(data)
+        checked = self.check_values(flat, where)
+        for name, value in checked.items():
+            self._set_value(name, value, Provenance(source, origin))
+        return self
+
+    def check_values(self, values: Mapping[str, Any], where: str) -> Dict[str, Any]:
+        """Names checked against the scan, values against their defaults' types."""
+        known = self._known_names()
+        checked = {}
+        for name, value in values.items():
+            if known and name not in known:
+                suggestions = did_you_mean(name, known)
+                raise UnknownHyperparameterError(
+                    "{}: {}: unknown hyperparameter '{}'{} ('hpreg list' shows all "
+                    "names)".format(where, name, name, suggestion_text(suggestions)),
+                    name=name,
+                    path=where,
+                    suggestions=suggestions,
+                )
+            default = self.get_default(name)
+            try:
+                checked[name] = coerce_to_default(name, value, default, where)
+            except TypeError as error:
+                raise ValuesFileError(str(error), path=where, name=name) from None
+        return checked
+
+
+def _fmt(serial_format: str) -> Optional[str]:
+    if serial_format in (None, "auto"):
+        return None
+    if serial_format not in ("yaml", "json"):
+        raise ValuesFileError(
+            "unsupported values format {!r}; use auto, yaml or json".format(
+                serial_format
+            )
+        )
+    return serial_format
+
+
+def _without_code(tree: Dict[str, Any]) -> Dict[str, Any]:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, NotLiteralEvaluable):
+            continue
+        if isinstance(value, dict) and value:
+            value = _without_code(value)
+            if not value:
+                continue  # a group of code only
+        out[key] = value
+    return out

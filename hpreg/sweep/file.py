@@ -1,0 +1,617 @@
+"""Sweep files: YAML mappings (``product``/``union``/``table``/``with NAME``/``let``)
+and ``file.py:function`` sweeps, read into the algebra of :mod:`hpreg.sweep`.
+
+This module owns the file format and its error messages (``sweep.yaml:
+product[1].union[0].d_model: ...``); what the points mean is left to the algebra, and
+whether the names exist to :mod:`hpreg.validate`.
+"""
+
+import difflib
+import os
+import re
+from typing import Any, Callable, Dict, List, Optional
+
+from hpreg.sweep import algebra
+from hpreg.io.files import flatten_nested, load_values_file, load_yaml_file
+from hpreg.sweep.function import load_function_sweep
+from hpreg.sweep.expressions import (
+    MAX_FLOAT_AXIS,
+    FloatRange,
+    compile_expression,
+    evaluate_constant,
+)
+from hpreg.sweep.context import _Context, _reraise, _type_name
+from hpreg.errors import (
+    ExpressionError,
+    SweepError,
+    SweepFileError,
+    ValuesFileError,
+)
+
+__all__ = ["load_sweep", "parse_sweep", "load_function_sweep", "flatten_values"]
+
+NODE_KEYS = ("product", "union", "table", "let")
+MODIFIER_KEYS = ("derive", "where", "unique")
+TOP_LEVEL_KEYS = ("include",)
+RESERVED = NODE_KEYS + MODIFIER_KEYS + TOP_LEVEL_KEYS + ("with",)
+
+_RANGE = re.compile(r"^\s*range\s*\(.*\)\s*$", re.DOTALL)
+_WITH = re.compile(r"^with\s+(\S+)\s*$")
+_FUNCTION_REF = re.compile(r"^(?P<path>.+\.py):(?P<function>[A-Za-z_]\w*)$")
+
+_SHAPE_HELP = (
+    "a sweep node is a mapping of names to values or lists of values, "
+    "possibly with product, union, table, let, 'with NAME', derive, where, unique"
+)
+
+
+# -- nodes ----------------------------------------------------------------------------
+def _check_key(key: Any, ctx: _Context, value: Any) -> None:
+    """Refuse keys that are not names, and typos of reserved keys."""
+    if not isinstance(key, str):
+        raise ctx.error(
+            "key {!r} is not a name".format(key),
+            "hyperparameter names are strings (quote it: '{}')".format(key),
+            bad_key=key,
+        )
+    if not key.strip():
+        raise ctx.error("empty key", "write a hyperparameter name", bad_key=key)
+    lowered = key.lower()
+    if lowered in RESERVED and key not in RESERVED:
+        raise ctx.child(key).error(
+            "unknown key {!r}".format(key),
+            "reserved keys are lower case: did you mean {!r}?".format(lowered),
+            bad_key=key,
+            suggestions=[lowered],
+        )
+    if _WITH.match(lowered) and not _WITH.match(key):
+        raise ctx.child(key).error(
+            "unknown key {!r}".format(key),
+            "reserved keys are lower case: write 'with {}'".format(key.split()[1]),
+            bad_key=key,
+        )
+    if (lowered == "with" or lowered.split()[0] == "with") and not _WITH.match(key):
+        raise ctx.child(key).error(
+            "{!r} needs exactly one name after 'with'".format(key),
+            "write 'with model:' to prefix the names inside with 'model.'",
+            bad_key=key,
+        )
+    if any(char.isspace() for char in key) and not _WITH.match(key):
+        raise ctx.child(key).error(
+            "unknown key {!r} (names cannot contain spaces)".format(key),
+            "write a hyperparameter name, or 'with NAME' for a prefix",
+            bad_key=key,
+        )
+    for reserved in _typo_of(key):
+        if _looks_like(reserved, value):
+            raise ctx.child(key).error(
+                "unknown key {!r}".format(key),
+                "did you mean {!r}? (reserved keys: {})".format(
+                    reserved, ", ".join(RESERVED[:-1] + ("with NAME",))
+                ),
+                bad_key=key,
+                suggestions=[reserved],
+            )
+
+
+def _typo_of(key: str) -> List[str]:
+    """The reserved key ``key`` is a near miss of (one edit or two), if any.
+
+    Stricter than did-you-mean: group names such as ``net``, ``label``, ``unit`` or
+    ``uniform`` sit close to ``let``, ``table`` and ``union`` and must stay names.
+    """
+    return [
+        reserved
+        for reserved in difflib.get_close_matches(key, RESERVED, n=1, cutoff=0.8)
+        if reserved != key and abs(len(reserved) - len(key)) <= 2
+    ]
+
+
+def _looks_like(reserved: str, value: Any) -> bool:
+    """Whether ``value`` has the shape ``reserved`` takes, rather than a name's."""
+    if reserved in ("product", "union"):
+        return isinstance(value, dict) or (
+            isinstance(value, list) and any(isinstance(v, dict) for v in value)
+        )
+    if reserved == "table":
+        return isinstance(value, dict) and bool({"columns", "rows"} & set(value))
+    if reserved == "let":
+        return isinstance(value, dict)
+    if reserved == "derive":
+        return (
+            isinstance(value, dict)
+            and bool(value)
+            and all(isinstance(v, str) for v in value.values())
+        )
+    if reserved == "where":
+        return isinstance(value, str) and bool(
+            re.search(r"[<>=!]|\b(and|or|not)\b", value)
+        )
+    if reserved == "include":
+        return isinstance(value, str) and value.endswith((".yaml", ".yml", ".json"))
+    if reserved == "unique":
+        return isinstance(value, bool)
+    return False
+
+
+def _parse_node(data: Any, ctx: _Context, top: bool = False):
+    if isinstance(data, dict):
+        return _parse_mapping(data, ctx, top=top)
+    if isinstance(data, list):
+        raise ctx.error(
+            "a list cannot stand here",
+            "write 'product: [...]' or 'union: [...]' to combine the items",
+        )
+    raise ctx.error(
+        "expected a mapping, got {}".format(_type_name(data)),
+        "write name: value or name: [values] here ({})".format(_SHAPE_HELP),
+    )
+
+
+def _parse_mapping(data: dict, ctx: _Context, top: bool = False):
+    factors: List[Any] = []
+    names: Dict[str, Any] = {}
+    origins: Dict[str, str] = {}
+    modifiers = {}
+
+    def flush():
+        if names:
+            factors.append(dict(names))
+            names.clear()
+
+    for key, value in data.items():
+        _check_key(key, ctx, value)
+        if key == "include":
+            if not top:
+                raise ctx.child(key).error(
+                    "include is only allowed at the top level of a sweep file",
+                    "move it to the top of the file",
+                )
+            continue  # applied by parse_sweep, around everything else
+        if key in MODIFIER_KEYS:
+            modifiers[key] = value
+            continue
+        match = _WITH.match(key)
+        if key in NODE_KEYS or match:
+            flush()
+            factors.append(_parse_keyed_node(key, value, ctx, match))
+            continue
+        full = ctx.name(key)
+        if full in names:
+            raise ctx.child(key).error(
+                "{!r} is set twice in this mapping".format(full), "keep one of them"
+            )
+        entry = _parse_entry(value, ctx.child(key), full)
+        if isinstance(entry, _Nested):
+            flush()
+            factors.append(entry.sweep)
+        else:
+            names[full] = entry
+            origins[full] = ctx.child(key).key
+    flush()
+    if len(factors) == 1 and not isinstance(factors[0], dict):
+        sweep = factors[0]
+    else:
+        sweep = ctx.build(algebra.product, *factors)
+    _tag_origins(sweep, origins)
+    return _apply_modifiers(sweep, modifiers, ctx)
+
+
+def _tag_origins(node, origins: Dict[str, str]) -> None:
+    """Give leaves their key path (``product[1].lr``) so validation errors name it."""
+    if not origins:
+        return
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if getattr(current, "origin", None) is not None:
+            continue  # a nested mapping tagged its own leaves
+        name = getattr(current, "name", None)
+        if isinstance(name, str) and name in origins:
+            current.origin = origins[name]
+        stack.extend(current.children)
+
+
+class _Nested:
+    def __init__(self, sweep):
+        self.sweep = sweep
+
+
+def _parse_entry(value: Any, ctx: _Context, full: str):
+    """What a ``name: value`` entry means: an axis, a fixed value, or nested names."""
+    if isinstance(value, list):
+        if not value:
+            raise ctx.error(
+                "empty list of values",
+                "give at least one value, or write {value: []} for an empty list",
+            )
+        return list(value)
+    if isinstance(value, str) and _RANGE.match(value):
+        try:
+            axis = evaluate_constant(value, where=ctx.where)
+        except ExpressionError as exc:
+            raise _expression_error(exc, ctx) from None
+        if not isinstance(axis, (range, FloatRange)):
+            raise ctx.error(
+                "{!r} is not a range".format(value),
+                "write range(stop), range(start, stop) or range(start, stop, step)",
+            )
+        if len(axis) == 0:
+            raise ctx.error(
+                "{} is empty (the end is excluded)".format(value.strip()),
+                "check the bounds and the step's sign",
+            )
+        if isinstance(axis, FloatRange):
+            if len(axis) > MAX_FLOAT_AXIS:
+                raise ctx.error(
+                    "{} has {} values (at most {} for a float range)".format(
+                        value.strip(), len(axis), MAX_FLOAT_AXIS
+                    ),
+                    "use a larger step, or ints",
+                )
+            return list(axis)  # the algebra keeps lazy ranges for ints only
+        return axis
+    if isinstance(value, dict):
+        if "value" in value:
+            if len(value) != 1:
+                others = ", ".join(repr(k) for k in value if k != "value")
+                raise ctx.error(
+                    "'value' must be the only key of its mapping (also found {})".format(
+                        others
+                    ),
+                    "write {value: X} to fix a list or mapping value, or move the other "
+                    "names out",
+                )
+            return algebra.value(value["value"])
+        if not value:
+            raise ctx.error(
+                "empty mapping",
+                "write {value: {}} for an empty mapping value, or give nested names",
+            )
+        return _Nested(_parse_mapping(value, _Context(ctx.source, ctx.key, full)))
+    return value
+
+
+def _parse_keyed_node(key: str, value: Any, ctx: _Context, match):
+    here = ctx.child(key)
+    if match:
+        prefix = ctx.name(match.group(1))
+        inner = _Context(ctx.source, here.key, prefix)
+        if isinstance(value, list):
+            return inner.build(
+                algebra.product,
+                *[_parse_node(v, inner.child(i)) for i, v in enumerate(value)],
+            )
+        return _parse_node(value, inner)
+    if key == "product":
+        if isinstance(value, dict):
+            return _parse_mapping(value, here)
+        items = _node_list(value, here)
+        return here.build(
+            algebra.product,
+            *[_parse_node(v, here.child(i)) for i, v in enumerate(items)],
+        )
+    if key == "union":
+        if isinstance(value, dict):
+            return _union_of_mapping(value, here)
+        items = _node_list(value, here)
+        return here.build(
+            algebra.union, *[_parse_node(v, here.child(i)) for i, v in enumerate(items)]
+        )
+    if key == "table":
+        return _parse_table(value, here)
+    return _parse_let(value, here)
+
+
+def _node_list(value: Any, ctx: _Context) -> list:
+    if not isinstance(value, list):
+        raise ctx.error(
+            "expected a list of sweep nodes, got {}".format(_type_name(value)),
+            "write a YAML list: '- name: [values]' per item",
+        )
+    return value
+
+
+def _union_of_mapping(value: dict, ctx: _Context):
+    """``union: {a: [1, 2], b: [3]}``: each entry is its own alternative (Hyperion)."""
+    members = []
+    modifiers = {}
+    for key, item in value.items():
+        _check_key(key, ctx, item)
+        if key in MODIFIER_KEYS:
+            modifiers[key] = item
+            continue
+        members.append(_parse_mapping({key: item}, ctx))
+    return _apply_modifiers(ctx.build(algebra.union, *members), modifiers, ctx)
+
+
+def _parse_table(value: Any, ctx: _Context):
+    fix = "write table: {columns: [a, b], rows: [[1, 2], [3, 4]]}"
+    if not isinstance(value, dict):
+        raise ctx.error(
+            "expected a mapping with columns and rows, got {}".format(
+                _type_name(value)
+            ),
+            fix,
+        )
+    unknown = [k for k in value if k not in ("columns", "rows") + MODIFIER_KEYS]
+    if unknown:
+        raise ctx.child(unknown[0]).error(
+            "unknown key {!r} in a table".format(unknown[0]),
+            "a table takes columns, rows (and derive, where, unique)",
+        )
+    for required in ("columns", "rows"):
+        if required not in value:
+            raise ctx.error("table without {}".format(required), fix)
+    columns, rows = value["columns"], value["rows"]
+    if not isinstance(columns, list) or not columns:
+        raise ctx.child("columns").error(
+            "expected a list of names, got {}".format(_type_name(columns)), fix
+        )
+    for i, column in enumerate(columns):
+        if not isinstance(column, str) or not column.strip():
+            raise ctx.child("columns").child(i).error(
+                "column {!r} is not a name".format(column), "write names as strings"
+            )
+    repeated = [c for i, c in enumerate(columns) if c in columns[:i]]
+    if repeated:
+        raise ctx.child("columns").error(
+            "column {!r} appears twice".format(repeated[0]), "keep one of them"
+        )
+    if not isinstance(rows, list):
+        raise ctx.child("rows").error(
+            "expected a list of rows, got {}".format(_type_name(rows)), fix
+        )
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise ctx.child("rows").child(i).error(
+                "expected a row (a list of {} values), got {}".format(
+                    len(columns), _type_name(row)
+                ),
+                "write [v1, v2, ...] in the order of columns",
+            )
+        if len(row) != len(columns):
+            raise ctx.child("rows").child(i).error(
+                "row has {} values for {} columns ({})".format(
+                    len(row), len(columns), ", ".join(columns)
+                ),
+                "give one value per column",
+                row=i,
+            )
+    sweep = ctx.build(
+        algebra.table, tuple(ctx.name(c) for c in columns), [tuple(r) for r in rows]
+    )
+    sweep.origin = ctx.key
+    modifiers = {k: value[k] for k in MODIFIER_KEYS if k in value}
+    return _apply_modifiers(sweep, modifiers, ctx)
+
+
+def _parse_let(value: Any, ctx: _Context):
+    if not isinstance(value, dict) or not value:
+        raise ctx.error(
+            "expected a mapping of variables, got {}".format(_type_name(value)),
+            "write let: {maxfun: 'range(10, 151, 10)'} or let: {k: [1, 2]}",
+        )
+    variables = {}
+    for key, item in value.items():
+        _check_key(key, ctx, item)
+        here = ctx.child(key)
+        if key in RESERVED:
+            raise here.error(
+                "{!r} cannot be a sweep variable (it is a reserved key)".format(key),
+                "choose another name",
+            )
+        if isinstance(item, dict):
+            raise here.error(
+                "a sweep variable takes a list, a 'range(...)' string or one value, "
+                "not a mapping",
+                "write {}: [v1, v2]".format(key),
+            )
+        entry = _parse_entry(item, here, ctx.name(key))
+        variables[ctx.name(key)] = entry
+    return ctx.build(algebra.let, variables)
+
+
+# -- derive / where / unique ---------------------------------------------------------------
+def _resolver(prefix: str) -> Optional[Callable]:
+    if not prefix:
+        return None
+    scoped = prefix + "."
+
+    def resolve(name, point):
+        if scoped + name in point:
+            return scoped + name
+        return name if name in point else None
+
+    return resolve
+
+
+def _expression_error(exc: ExpressionError, ctx: _Context) -> ExpressionError:
+    exc.path, exc.key = ctx.source, ctx.key
+    return exc
+
+
+class _Compiled:
+    """A file expression as a function of the point (for derive and where); errors
+    carry the file and key path as ``path`` and ``key``."""
+
+    __slots__ = ("expression", "ctx", "resolve")
+
+    def __init__(self, text: str, ctx: _Context):
+        try:
+            self.expression = compile_expression(text, where=ctx.where)
+        except ExpressionError as exc:
+            raise _expression_error(exc, ctx) from None
+        self.ctx = ctx
+        self.resolve = _resolver(ctx.prefix)
+
+    def __call__(self, point):
+        try:
+            return self.expression(point, self.resolve)
+        except ExpressionError as exc:
+            raise _expression_error(exc, self.ctx) from None
+
+    def __repr__(self) -> str:
+        return "expr({!r})".format(self.expression.text)
+
+
+class _Predicate(_Compiled):
+    __slots__ = ()
+
+    def __call__(self, point) -> bool:
+        return bool(super().__call__(point))
+
+
+class _Constant:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self, point):
+        return self.value
+
+    def __repr__(self) -> str:
+        return "const({!r})".format(self.value)
+
+
+def _derivations(
+    value: Any, ctx: _Context, out: Dict[str, Callable], keys: Dict[str, _Context]
+) -> None:
+    if not isinstance(value, dict) or not value:
+        raise ctx.error(
+            "expected a mapping of names to expressions, got {}".format(
+                _type_name(value)
+            ),
+            "write derive: {d_head: 'd_model // 8'}",
+        )
+    for key, item in value.items():
+        _check_key(key, ctx, item)
+        here = ctx.child(key)
+        full = ctx.name(key)
+        if isinstance(item, dict) and set(item) == {"value"}:
+            out[full] = _Constant(item["value"])
+        elif isinstance(item, dict):
+            _derivations(item, _Context(ctx.source, here.key, full), out, keys)
+            continue
+        elif isinstance(item, str):
+            out[full] = _Compiled(item, _Context(ctx.source, here.key, ctx.prefix))
+        else:
+            out[full] = _Constant(item)
+        keys[full] = here
+
+
+def _apply_modifiers(sweep, modifiers: dict, ctx: _Context):
+    if "derive" in modifiers:
+        functions: Dict[str, Callable] = {}
+        keys: Dict[str, _Context] = {}
+        _derivations(modifiers["derive"], ctx.child("derive"), functions, keys)
+        try:
+            sweep = sweep.derive(**functions)
+        except SweepError as exc:  # e.g. a derived name the sweep already sets
+            at = keys.get(getattr(exc, "name", None), ctx.child("derive"))
+            at.build(_reraise, exc)
+        sweep.origin = {name: at.key for name, at in keys.items()}
+    if "where" in modifiers:
+        here = ctx.child("where")
+        text = modifiers["where"]
+        if not isinstance(text, str):
+            raise here.error(
+                "expected an expression string, got {}".format(_type_name(text)),
+                "write where: 'd_model <= d_ff'",
+            )
+        sweep = sweep.where(
+            _Predicate(text, _Context(ctx.source, here.key, ctx.prefix))
+        )
+    if "unique" in modifiers:
+        flag = modifiers["unique"]
+        if not isinstance(flag, bool):
+            raise ctx.child("unique").error(
+                "expected true or false, got {}".format(_type_name(flag)),
+                "write unique: true",
+            )
+        if flag:
+            sweep = sweep.unique()
+    return sweep
+
+
+# -- include --------------------------------------------------------------------------------
+def flatten_values(values: dict, prefix: str = "") -> Dict[str, Any]:
+    """An included values file's names, flat and dotted (see ``flatten_nested``)."""
+    return flatten_nested(values, ".", prefix)
+
+
+def _load_includes(
+    value: Any, ctx: _Context, base_dir: str, origins: Dict[str, str]
+) -> Dict[str, Any]:
+    """The values of the included files, later files winning; ``origins`` gets each
+    name's key path (``include.lr``, ``include[1].lr``) for validation errors."""
+    here = ctx.child("include")
+    paths = value if isinstance(value, list) else [value]
+    merged: Dict[str, Any] = {}
+    for i, path in enumerate(paths):
+        at = here.child(i) if isinstance(value, list) else here
+        if not isinstance(path, str) or not path.strip():
+            raise at.error(
+                "expected the path of a values file, got {}".format(_type_name(path)),
+                "write include: base.yaml",
+            )
+        full = os.path.join(base_dir, path)
+        if not os.path.isfile(full):
+            raise at.error(
+                "values file {!r} not found (looked for {})".format(path, full),
+                "the path is relative to the sweep file's folder",
+                include=full,
+            )
+        try:
+            values = flatten_values(load_values_file(full))
+        except ValuesFileError as exc:
+            raise at.error(str(exc), include=full) from None
+        merged.update(values)
+        origins.update((name, at.child(name).key) for name in values)
+    return merged
+
+
+# -- entry points -------------------------------------------------------------------------
+def parse_sweep(data: Any, source: str = "sweep.yaml", base_dir: Optional[str] = None):
+    """Read a parsed sweep file (a mapping) into a Sweep; ``source`` names the file in
+    errors and ``include`` paths are relative to ``base_dir`` (by default its folder).
+    """
+    ctx = _Context(str(source))
+    if data is None:
+        raise ctx.error(
+            "the sweep file is empty", "write at least one 'name: [values]' line"
+        )
+    if not isinstance(data, dict):
+        raise ctx.error(
+            "a sweep file is a mapping, not {}".format(_type_name(data)),
+            "write name: [values] lines, or 'union:' with a list of alternatives",
+        )
+    sweep = _parse_mapping(data, ctx, top=True)
+    if "include" in data:
+        if base_dir is None:
+            base_dir = os.path.dirname(os.path.abspath(str(source)))
+        origins: Dict[str, str] = {}
+        values = _load_includes(data["include"], ctx, base_dir, origins)
+        sweep = ctx.child("include").build(algebra.defaults, values, sweep)
+        sweep.origin = origins
+    return sweep
+
+
+def load_sweep(path):
+    """Load a sweep from a YAML (or JSON) file, or from ``file.py:function`` (a
+    function returning points, as the Hydra python sweeper takes)."""
+    text = os.fspath(path)
+    match = _FUNCTION_REF.match(text)
+    if match:
+        return load_function_sweep(match.group("path"), match.group("function"))
+    if text.endswith(".py"):
+        raise SweepFileError(
+            "{}: a Python sweep names its function; write {}:FUNCTION".format(
+                text, text
+            ),
+            path=text,
+            key="",
+        )
+    data = load_yaml_file(text, error=SweepFileError)
+    return parse_sweep(data, source=text)
