@@ -34,27 +34,16 @@ def content_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-# every module whose code shapes the scan records: a new scanner module belongs here
-_SCANNER_SOURCES = (
-    "scanner.py",
-    "_scopes.py",
-    "_call_walk.py",
-    "_scan_records.py",
-    "_scan_cache.py",
-)
-
-
 @functools.lru_cache(maxsize=None)
 def _code_fingerprint() -> str:
     # Editing the scanner changes its records: never serve entries it did not write.
+    # Every module of this package shapes the records, so all of them count.
     digest = hashlib.blake2b(digest_size=8)
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in _SCANNER_SOURCES:
-        try:
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
             with open(os.path.join(here, name), "rb") as f:
-                digest.update(f.read())
-        except OSError:
-            digest.update(name.encode())
+                digest.update(name.encode() + b"\0" + f.read())
     return digest.hexdigest()
 
 
