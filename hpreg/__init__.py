@@ -1,108 +1,94 @@
-"""hpreg: declare hyperparameters where you use them, manage them as a whole."""
+"""hpreg: declare hyperparameters where you use them, manage them as a whole.
 
-from hpreg.errors import (
-    AmbiguousNameError,
-    BadCallError,
-    DoubleAssignmentException,
-    ExpressionError,
-    HintViolationError,
-    HpregError,
-    ImpossibleTree,
-    MissingValueError,
-    NotLiteralEvaluable,
-    NotLiteralNameException,
-    OptionClashError,
-    ScanError,
-    ScanWarning,
-    SweepError,
-    SweepFileError,
-    UnknownHyperparameterError,
-    UsageError,
-    ValuesFileError,
-    ValueTypeError,
-)
-from hpreg.registry.managers import get_manager, managers
-from hpreg.registry.manager import HyperParameterManager
-from hpreg.registry.occurrences import (
-    EmptyValue,
-    HyperParameterDB,
-    HyperParameterOccurrence,
-    HyperParameterPriority,
-    HyperParamNode,
-    HyperParamTree,
-    P,
-)
-from hpreg.registry.provenance import Provenance
-from hpreg.registry.all_managers import parse_file, parse_source
-from hpreg.source_helper import SourceHelper
-from hpreg.bind.binding import bind, parse_args
-from hpreg.sweep.algebra import (
-    Sweep,
-    defaults,
-    from_function,
-    let,
-    override,
-    product,
-    table,
-    union,
-    value,
-    zip,
-)
-from hpreg.sweep.file import load_sweep, parse_sweep
-from hpreg.sweep.overrides import parse_overrides
-from hpreg.sweep.validate import validate
+Every public name is imported on first use (PEP 562), so ``from hpreg.m import _``
+loads the registry alone: no YAML, no sweep layer, no argparse binding.
+"""
+
+import importlib
+import sys
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AmbiguousNameError",
-    "BadCallError",
-    "DoubleAssignmentException",
-    "EmptyValue",
-    "ExpressionError",
-    "HintViolationError",
-    "HpregError",
-    "HyperParameterDB",
-    "HyperParameterManager",
-    "HyperParameterOccurrence",
-    "HyperParameterPriority",
-    "HyperParamNode",
-    "HyperParamTree",
-    "ImpossibleTree",
-    "MissingValueError",
-    "NotLiteralEvaluable",
-    "NotLiteralNameException",
-    "OptionClashError",
-    "P",
-    "Provenance",
-    "ScanError",
-    "ScanWarning",
-    "SourceHelper",
-    "SweepError",
-    "SweepFileError",
-    "UnknownHyperparameterError",
-    "UsageError",
-    "ValueTypeError",
-    "ValuesFileError",
-    "get_manager",
-    "managers",
-    "parse_file",
-    "parse_source",
-    "__version__",
-    "bind",
-    "parse_args",
-    "Sweep",
-    "defaults",
-    "from_function",
-    "let",
-    "override",
-    "product",
-    "table",
-    "union",
-    "value",
-    "zip",
-    "load_sweep",
-    "parse_sweep",
-    "parse_overrides",
-    "validate",
-]
+# public name -> the module that defines it
+_EXPORTS = {
+    "AmbiguousNameError": "hpreg.errors",
+    "BadCallError": "hpreg.errors",
+    "DoubleAssignmentException": "hpreg.errors",
+    "ExpressionError": "hpreg.errors",
+    "HintViolationError": "hpreg.errors",
+    "HpregError": "hpreg.errors",
+    "ImpossibleTree": "hpreg.errors",
+    "MissingValueError": "hpreg.errors",
+    "NotLiteralEvaluable": "hpreg.errors",
+    "NotLiteralNameException": "hpreg.errors",
+    "OptionClashError": "hpreg.errors",
+    "ScanError": "hpreg.errors",
+    "ScanWarning": "hpreg.errors",
+    "SweepError": "hpreg.errors",
+    "SweepFileError": "hpreg.errors",
+    "UnknownHyperparameterError": "hpreg.errors",
+    "UsageError": "hpreg.errors",
+    "ValuesFileError": "hpreg.errors",
+    "ValueTypeError": "hpreg.errors",
+    "get_manager": "hpreg.registry.managers",
+    "managers": "hpreg.registry.managers",
+    "HyperParameterManager": "hpreg.registry.manager",
+    "EmptyValue": "hpreg.registry.occurrences",
+    "HyperParameterDB": "hpreg.registry.occurrences",
+    "HyperParameterOccurrence": "hpreg.registry.occurrences",
+    "HyperParameterPriority": "hpreg.registry.occurrences",
+    "HyperParamNode": "hpreg.registry.occurrences",
+    "HyperParamTree": "hpreg.registry.occurrences",
+    "P": "hpreg.registry.occurrences",
+    "Provenance": "hpreg.registry.provenance",
+    "parse_file": "hpreg.registry.all_managers",
+    "parse_source": "hpreg.registry.all_managers",
+    "SourceHelper": "hpreg.source_helper",
+    "bind": "hpreg.bind.binding",
+    "parse_args": "hpreg.bind.binding",
+    "Sweep": "hpreg.sweep.algebra",
+    "defaults": "hpreg.sweep.algebra",
+    "from_function": "hpreg.sweep.algebra",
+    "let": "hpreg.sweep.algebra",
+    "override": "hpreg.sweep.algebra",
+    "product": "hpreg.sweep.algebra",
+    "table": "hpreg.sweep.algebra",
+    "union": "hpreg.sweep.algebra",
+    "value": "hpreg.sweep.algebra",
+    "zip": "hpreg.sweep.algebra",
+    "load_sweep": "hpreg.sweep.file",
+    "parse_sweep": "hpreg.sweep.file",
+    "parse_overrides": "hpreg.sweep.overrides",
+    "validate": "hpreg.sweep.validate",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+class _Package(type(sys)):
+    """The ``hpreg`` module: ``hpreg.bind`` stays the function when ``hpreg/bind/`` loads.
+
+    The import system binds every loaded subpackage on its parent; where a public
+    function has the name of a subpackage (``bind``), the function wins.
+    """
+
+    def __setattr__(self, name, value):
+        if isinstance(value, type(sys)) and name in _EXPORTS:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError("module 'hpreg' has no attribute {!r}".format(name))
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

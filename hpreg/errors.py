@@ -4,13 +4,18 @@ Each error keeps its facts as attributes (``name``, ``location``, ``suggestions`
 so tools read fields instead of parsing messages. hpman's exception names are kept.
 """
 
-import difflib
-from typing import Iterable, List, Sequence
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs import time in every training job
+if TYPE_CHECKING:
+    from typing import Iterable, List, Sequence
 
 
 def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> List[str]:
     """Return up to ``n`` candidates close to ``name``, best first."""
     pool = [c for c in candidates if isinstance(c, str) and c != name]
+    import difflib  # only an error needs it
+
     return difflib.get_close_matches(name, pool, n=n, cutoff=0.6)
 
 

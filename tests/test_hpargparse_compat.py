@@ -46,8 +46,22 @@ def make_pair():
 
 class TestHputils:
     def test_basic(self):
-        parser, _ = make_basic()
-        parser.parse_args(["an_arg_value"])
+        parser, manager = make_basic()
+        args = parser.parse_args(["an_arg_value"])
+        assert args.predefined_arg == "an_arg_value"
+        assert manager.get_values() == {"a": 1, "b": 2}
+
+    def test_string_as_default_passes_through_unconverted(self):
+        from hpreg.argparse import StringAsDefault
+
+        manager = hpreg.HyperParameterManager("_")
+        manager.parse_source('_("name", "adam")\n_("n", 3)\n')
+        parser = argparse.ArgumentParser()
+        bind(parser, manager)
+        n_option = next(a for a in parser._actions if a.dest == "n")
+        kept = n_option.type(StringAsDefault("not a number"))
+        assert kept == "not a number" and type(kept) is str
+        assert n_option.type("4") == 4
 
     def test_set_value(self):
         parser, manager = make_basic()

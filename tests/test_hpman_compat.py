@@ -532,7 +532,9 @@ class TestParseSource:
         )
 
     def test_parse_normal_multi_assignment(self, hpm):
-        hpm.parse_source("_('hp1', 1)\n_('hp2', 2)")
+        m = hpm.parse_source("_('hp1', 1)\n_('hp2', 2)")
+        assert m.get_values() == {"hp1": 1, "hp2": 2}
+        assert [o.lineno for o in m.db] == [1, 2]
 
     def test_parse_assign_withvalue_and_novalue(self, hpm):
         m = hpm.parse_source("_('hp1', 1)\n_('hp1')")

@@ -27,7 +27,14 @@ from hpreg.errors import HpregError, NotLiteralEvaluable, OptionClashError
 from hpreg.registry.occurrences import EmptyValue
 from hpreg.registry.provenance import Provenance
 
-__all__ = ["bind", "parse_args", "ACTIONS", "SERIAL_FORMATS", "LIST_FORMATS"]
+__all__ = [
+    "StringAsDefault",
+    "bind",
+    "parse_args",
+    "ACTIONS",
+    "SERIAL_FORMATS",
+    "LIST_FORMATS",
+]
 
 _BOOLS = {
     "true": True,
@@ -125,6 +132,14 @@ def parse_args(
 
 
 # -- options -------------------------------------------------------------------------
+class StringAsDefault(str):
+    """A string that is an option's default, not a value the user typed.
+
+    hpargparse's marker: an option's converter passes it through unchanged and
+    does not count it as set.
+    """
+
+
 class _Option:
     """One hyperparameter's option: its strings, dest and converter."""
 
@@ -139,6 +154,8 @@ class _Option:
         self.hints = hints
 
     def convert(self, text: str) -> Any:
+        if isinstance(text, StringAsDefault):
+            return str(text)
         value = _parse_value(text, self.reference)
         try:
             check_hints(self.name, value, _without(self.hints, "choices"))

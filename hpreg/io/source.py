@@ -1,9 +1,13 @@
 """Source lines read lazily for listings and error excerpts; display paths."""
 
+from __future__ import annotations
+
 import os
-import tokenize
 from collections import OrderedDict
-from typing import Dict, List, Optional
+
+TYPE_CHECKING = False  # typing costs import time in every training job
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional
 
 # Sources given as strings (parse_source) keep one copy per filename; files on disk
 # are read on demand and only a few are kept, so a scan holds no file text.
@@ -34,6 +38,8 @@ def source_lines(filename: Optional[str]) -> List[str]:
         _FILE_LINES.move_to_end(filename)
         return lines
     try:
+        import tokenize  # only listings and errors read source
+
         with tokenize.open(filename) as f:
             lines = f.read().split("\n")
     except (OSError, SyntaxError, UnicodeDecodeError):

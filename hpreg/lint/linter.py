@@ -12,9 +12,10 @@ import re
 from typing import Dict, Iterable, List, Optional
 
 from hpreg.io import source as _source
+from hpreg.io.paths import PathArg, as_path_list
 from hpreg.registry.checks import check_hints
 from hpreg.errors import DoubleAssignmentException, HintViolationError, ImpossibleTree
-from hpreg.registry.manager import HyperParameterManager, PathArg, _as_path_list
+from hpreg.registry.manager import HyperParameterManager
 
 IGNORE_MARK = re.compile(r"#\s*hpreg:\s*ignore\b")
 _WORD_SPLIT = re.compile(r"[._]")
@@ -57,10 +58,10 @@ def lint_paths(
     """
     from hpreg.scan.scanner import iter_python_files, scan_paths
 
-    scanned = _as_path_list(paths)
+    scanned = as_path_list(paths)
     if project is not None:
         chosen = {os.path.realpath(f) for f in iter_python_files(scanned, exclude)}
-        scanned = _as_path_list(project) + scanned
+        scanned = as_path_list(project) + scanned
     scans = scan_paths(scanned, managers=None, exclude=exclude, cache=cache)
     problems: List[LintProblem] = []
     registries: Dict[str, HyperParameterManager] = {}

@@ -4,12 +4,11 @@ import warnings
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from hpreg.io import source as _source
+from hpreg.io.paths import PathArg, as_path_list
 from hpreg.errors import ScanWarning
 from hpreg.registry.managers import get_manager
 from hpreg.registry.manager import (
     HyperParameterManager,
-    PathArg,
-    _as_path_list,
     skipped_file_error,
 )
 
@@ -65,7 +64,7 @@ def scan_all(
     """
     from hpreg.scan.scanner import scan_paths
 
-    paths = _as_path_list(path)
+    paths = as_path_list(path)
     for manager in get_managers_pool(into):
         manager._forget_deleted(paths)
     scans = scan_paths(

@@ -1,6 +1,10 @@
 """Value checks shared by loading, binding and sweep validation: types and hints."""
 
-from typing import Any, Optional
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs import time in every training job
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 from hpreg.errors import HintViolationError, NotLiteralEvaluable, ValueTypeError
 from hpreg.registry.occurrences import EmptyValue

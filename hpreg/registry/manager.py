@@ -6,11 +6,18 @@ a scanned default, a runtime call's default, a value set (set_value, files, env,
 command line, sweeps). Reading a value is a dict lookup on the hot path.
 """
 
+from __future__ import annotations
+
 import contextlib
 import os
 import sys
 import warnings
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+
+TYPE_CHECKING = False  # typing costs import time in every training job
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+
+    from hpreg.io.paths import PathArg
 
 from hpreg.io import source as _source
 from hpreg.errors import (
@@ -41,7 +48,6 @@ from hpreg.registry.values import ValuesFileMixin
 
 DICT_ANNOTATION = "__is_dict__"
 _NO_MARK = object()
-PathArg = Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]]
 
 
 class HyperParameterManager(ValuesFileMixin):
@@ -91,15 +97,16 @@ class HyperParameterManager(ValuesFileMixin):
         Re-scanning a file replaces its earlier occurrences. A file that does not
         parse is skipped with a ``ScanWarning`` (``strict=True`` raises instead).
         """
+        from hpreg.io.paths import as_path_list
         from hpreg.scan.scanner import scan_paths
 
         scans = scan_paths(
-            _as_path_list(path),
+            as_path_list(path),
             managers=[self.placeholder],
             exclude=exclude,
             cache=cache,
         )
-        self._forget_deleted(_as_path_list(path))
+        self._forget_deleted(as_path_list(path))
         for scan in scans:
             self._ingest(scan, strict=strict)
         return self
@@ -687,12 +694,6 @@ class HyperParameterManager(ValuesFileMixin):
 
 
 # -- helpers -------------------------------------------------------------------------
-def _as_path_list(path: PathArg) -> List[str]:
-    if isinstance(path, (str, os.PathLike)):
-        return [os.fspath(path)]
-    return [os.fspath(p) for p in path]
-
-
 def skipped_file_error(
     filename: str, problem, key: Optional[str] = None, strict: bool = False
 ) -> ScanError:

@@ -1,8 +1,11 @@
 """The managers behind ``hpreg.m``: one per imported name, per process."""
 
-from typing import TYPE_CHECKING, Dict, List
+from __future__ import annotations
 
-if TYPE_CHECKING:  # pragma: no cover
+TYPE_CHECKING = False  # typing costs import time in every training job
+if TYPE_CHECKING:
+    from typing import Dict, List
+
     from hpreg.registry.manager import HyperParameterManager
 
 _MANAGERS: Dict[str, "HyperParameterManager"] = {}

@@ -5,11 +5,16 @@ scan, a runtime call with a default, or a value set at runtime. Records hold no 
 and no file text: source lines are read lazily when a listing or an error needs them.
 """
 
-import ast
+from __future__ import annotations
+
 import collections
 import enum
 import functools
-from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+
+TYPE_CHECKING = False  # typing costs import time in every training job
+if TYPE_CHECKING:
+    import ast
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from hpreg.io import source as _source
 from hpreg.errors import DoubleAssignmentException, ImpossibleTree, NotLiteralEvaluable
@@ -169,6 +174,8 @@ class HyperParameterOccurrence:
     def _find_call(self) -> Optional[ast.Call]:
         if self.lineno is None:
             return None
+        import ast  # only hpman's ast_node needs it
+
         try:
             tree = ast.parse(_source.source_text(self.filename))
         except SyntaxError:

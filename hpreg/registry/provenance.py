@@ -1,6 +1,10 @@
 """Where a hyperparameter's current value came from."""
 
-from typing import Optional
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs import time in every training job
+if TYPE_CHECKING:
+    from typing import Optional
 
 from hpreg.io import source as _source
 

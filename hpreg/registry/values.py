@@ -1,6 +1,10 @@
 """Values files for a manager: save and load YAML/JSON, checked against the registry."""
 
-from typing import Any, Dict, Mapping, Optional
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs import time in every training job
+if TYPE_CHECKING:
+    from typing import Any, Dict, Mapping, Optional
 
 from hpreg.io import source as _source
 from hpreg.registry.checks import coerce_to_default
