@@ -24,6 +24,7 @@ format: $(STAMP)
 
 style-check: $(STAMP)
 	$(BIN)/python -m black --check hpreg tests examples benchmarks setup.py
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

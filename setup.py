@@ -9,14 +9,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "README.md"), encoding="utf-8") as f:
     LONG_DESCRIPTION = f.read()
 
+with open(os.path.join(HERE, "requirements.dev.txt"), encoding="utf-8") as f:
+    DEV_REQUIREMENTS = [
+        line.strip() for line in f if line.strip() and not line.startswith("#")
+    ]
+
 EXTRAS = {
-    "dev": [
-        "pytest>=7",
-        "black==25.1.0",
-        "hypothesis>=6",
-        "hpman==0.13.0",
-        "hpargparse==0.14.0",
-    ],
+    "dev": DEV_REQUIREMENTS,
     "optuna": ["optuna>=3"],
     "dask": ["dask[distributed]>=2022"],
     "slurm": ["submitit>=1.4"],

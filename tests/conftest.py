@@ -13,7 +13,7 @@ EXAMPLES = os.path.join(ROOT, "examples")
 @pytest.fixture(autouse=True)
 def _isolated_registry(tmp_path, monkeypatch):
     from hpreg.registry import env as _env
-    from hpreg.registry.manager import _MANAGERS
+    from hpreg.registry.managers import _MANAGERS
 
     monkeypatch.setenv("HPREG_CACHE_DIR", str(tmp_path / "hpreg-cache"))
     monkeypatch.delenv("HPREG_CONFIG", raising=False)

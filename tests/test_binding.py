@@ -15,7 +15,7 @@ import hpreg
 import hpreg.argparse
 from hpreg.bind import binding
 from hpreg.bind.binding import LIST_FORMATS, bind, parse_args
-from hpreg.registry.manager import get_manager
+from hpreg.registry.managers import get_manager
 from hpreg.errors import (
     AmbiguousNameError,
     HintViolationError,

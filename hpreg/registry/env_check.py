@@ -27,7 +27,7 @@ def _apply_env_config(manager) -> None:
         return
     from hpreg.registry.env import env_values
     from hpreg.io.files import load_values_file
-    from hpreg.registry.manager import managers
+    from hpreg.registry.managers import managers
 
     where = _source.display_path(path)
     pool = list(managers())

@@ -645,9 +645,8 @@ class HyperParameterManager(ValuesFileMixin):
 
     def sweep(self, sweep):
         """``sweep`` checked against this registry (see ``hpreg.validate``)."""
-        from hpreg.sweep.validate import validate
-
-        return validate(sweep, self)
+        # the sweep layer sits above the registry: the sweep checks itself
+        return sweep.checked_against(self)
 
     # -- internals -------------------------------------------------------------------
     def _known_names(self) -> set:
@@ -759,19 +758,4 @@ def _apply_env_config(manager: HyperParameterManager) -> None:
         manager._env_names[name] = value
 
 
-# the managers behind ``hpreg.m`` live in _zoo; importable from here too
-from hpreg.registry.managers import (
-    _MANAGERS,
-    ManagerList,
-    get_manager,
-    managers,
-)  # noqa: E402
-
-__all__ = [
-    "HyperParameterManager",
-    "ManagerList",
-    "get_manager",
-    "managers",
-    "skipped_file_error",
-    "_MANAGERS",
-]
+__all__ = ["HyperParameterManager", "skipped_file_error"]

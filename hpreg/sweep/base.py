@@ -190,6 +190,12 @@ class Sweep:
         return self._repr()
 
     # -- chained constructors ------------------------------------------------------
+    def checked_against(self, registry) -> "Sweep":
+        """This sweep checked against ``registry`` (see ``hpreg.validate``)."""
+        from hpreg.sweep.validate import validate
+
+        return validate(self, registry)
+
     def derive(self, *mappings: Dict[str, Callable], **fns: Callable) -> "Sweep":
         """Add names computed from each point: ``fn(point_so_far) -> value``.
 
