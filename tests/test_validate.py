@@ -287,7 +287,7 @@ class _CountingRegistry:
         self.names = set(names)
         self.lookups = 0
 
-    def _known_names(self):
+    def known_names(self):
         return set(self.names)
 
     def get_default(self, name):

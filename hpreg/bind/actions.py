@@ -141,7 +141,7 @@ class _HpActions:
         for name, value in checked.items():
             check_hints(name, value, manager.get_hints(name), where)
         for name, value in checked.items():
-            manager._set_value(name, value, Provenance("file", path))
+            manager.set_value(name, value, Provenance("file", path))
 
     def _save(self, path: str, serial_format: str) -> None:
         fmt = _resolve_format(path, serial_format, self._action_option("serial-format"))
@@ -185,7 +185,7 @@ def read_values(path: str, serial_format: str = "auto", format_option: str = "")
             path=str(path),
             key=None,
         )
-    from hpreg.io.files import load_yaml_text, _read_text
+    from hpreg.io.files import load_yaml_text, read_text
 
     if fmt == "pickle":
         try:
@@ -205,7 +205,7 @@ def read_values(path: str, serial_format: str = "auto", format_option: str = "")
                 path=str(path),
                 key=None,
             ) from None
-    text = _read_text(path, ValuesFileError)
+    text = read_text(path, ValuesFileError)
     if fmt == "yaml":
         data = load_yaml_text(text, source=str(path))
         return {} if data is None else data

@@ -14,7 +14,7 @@ import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 from hpreg.registry.checks import check_hints, coerce_to_default
-from hpreg.registry.env_check import _apply_env_config
+from hpreg.registry.env_check import check_env_config
 from hpreg.bind.actions import (
     ACTIONS,
     LIST_FORMATS,
@@ -82,7 +82,7 @@ def bind(
             )
         )
     try:
-        _apply_env_config(hp_mgr)
+        check_env_config(hp_mgr)
     except HpregError as error:
         raise _exit_for(parser, error) from None
     binding = _Binding(parser, hp_mgr, prefix or "", actions, action_prefix)
@@ -388,7 +388,7 @@ class _Binding(_HpActions):
             if path is not None:
                 self._load(path, serial_format)
             for name, value in self.typed.items():
-                self.manager._set_value(name, value, Provenance("cli"))
+                self.manager.set_value(name, value, Provenance("cli"))
         except HpregError as error:
             self.parser.error(str(error))
         for option in self.options:
@@ -406,9 +406,9 @@ class _Binding(_HpActions):
             listing = self._get(namespace, "list")
         if listing is not None:
             if listing == "json":  # hpargparse's: the flat values, by dotted name
-                from hpreg.registry.listing import _shown
+                from hpreg.registry.listing import shown_value
 
-                text = json.dumps(_shown(self.manager.get_values()), indent=2)
+                text = json.dumps(shown_value(self.manager.get_values()), indent=2)
             else:
                 text = self.manager.listing(listing)
             sys.stdout.write(text if text.endswith("\n") else text + "\n")

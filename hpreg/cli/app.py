@@ -245,8 +245,8 @@ def cmd_show(args) -> int:
         )
     for manager in holders:
         name = args.name
-        if name not in manager.names() and manager._has_known_under(name):
-            members = manager._names_under(name)
+        members = [] if name in manager.names() else manager.names_under(name)
+        if members:
             print(
                 "{} is a group of {} hyperparameters: {}; 'hpreg show NAME' shows "
                 "one".format(name, len(members), ", ".join(members))

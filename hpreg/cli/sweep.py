@@ -214,6 +214,7 @@ def _stdout_writer():
 
 def _validate(sweep, args, path):
     from hpreg.registry.all_managers import scan_all
+    from hpreg.registry.protocol import MergedRegistry
     from hpreg.sweep.validate import validate
 
     into: Dict[str, Any] = {}
@@ -226,41 +227,12 @@ def _validate(sweep, args, path):
     )
     for problem in problems:  # a broken file's names would only look unknown
         print("hpreg: warning: {}".format(problem), file=sys.stderr)
-    registry = _MergedRegistry(found)
+    registry = MergedRegistry(found)
     return validate(sweep, registry, source=path)
 
 
-class _MergedRegistry:
-    """The names of several managers seen as one registry (for validation)."""
-
-    def __init__(self, managers):
-        self._managers = list(managers)
-
-    def _owner(self, name):
-        for manager in self._managers:
-            if name in manager._known_names():
-                return manager
-        return None
-
-    def _known_names(self) -> set:
-        names: set = set()
-        for manager in self._managers:
-            names |= manager._known_names()
-        return names
-
-    def get_default(self, name):
-        from hpreg.registry.occurrences import EmptyValue
-
-        owner = self._owner(name)
-        return owner.get_default(name) if owner else EmptyValue()
-
-    def get_hints(self, name):
-        owner = self._owner(name)
-        return owner.get_hints(name) if owner else {}
-
-
 def _plain(point):
-    from hpreg.registry.listing import _plain as plain
+    from hpreg.registry.listing import plain_value as plain
 
     return plain(point)
 

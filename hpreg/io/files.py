@@ -183,7 +183,7 @@ def load_yaml_text(
         raise _yaml_error(exc, source, error) from None
 
 
-def _read_text(path, error):
+def read_text(path, error):
     try:
         with open(path, encoding="utf-8") as f:
             return f.read()
@@ -204,7 +204,7 @@ def _read_text(path, error):
 
 def load_yaml_file(path, error: Type[HpregError] = ValuesFileError) -> Any:
     """Read and parse a YAML file; errors raise ``error`` naming path:line:col."""
-    return load_yaml_text(_read_text(path, error), source=str(path), error=error)
+    return load_yaml_text(read_text(path, error), source=str(path), error=error)
 
 
 def parse_scalar(text: str, where: Optional[str] = None) -> Any:
@@ -282,7 +282,7 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
     ``fmt`` ("yaml" or "json") forces a format. An empty YAML file is an empty mapping.
     """
     fmt = fmt or _format_of(path)
-    text = _read_text(path, ValuesFileError)
+    text = read_text(path, ValuesFileError)
     if fmt == "yaml":
         data = load_yaml_text(text, source=str(path))
     else:

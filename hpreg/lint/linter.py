@@ -70,10 +70,8 @@ def lint_paths(
             problems.append(_from_scan_problem(scan.filename, problem))
         for name in sorted({call.manager for call in scan.calls}):
             manager = registries.setdefault(name, HyperParameterManager(name))
-            manager._ingest(scan, collect=True)
-            for error in manager.problems:
+            for error in manager.ingest(scan, collect=True):
                 problems.append(_from_error(error))
-            manager.problems = []
     problems.extend(_unparsed_files(scans))
     for manager in registries.values():
         problems.extend(_missing_defaults(manager))
@@ -135,7 +133,7 @@ def _from_error(error) -> LintProblem:
 def _missing_defaults(manager: HyperParameterManager) -> List[LintProblem]:
     out = []
     for name in manager.names():
-        if name in manager._defaults:
+        if manager.scanned_default(name) is not None:
             continue
         first = manager.get_occurrences(name)[0]
         out.append(
@@ -154,7 +152,7 @@ def _missing_defaults(manager: HyperParameterManager) -> List[LintProblem]:
 def _contradicting_hints(manager: HyperParameterManager) -> List[LintProblem]:
     out = []
     for name in manager.names():
-        default_row = manager._defaults.get(name)
+        default_row = manager.scanned_default(name)
         if default_row is None or not default_row.is_literal:
             continue
         for occurrence in manager.get_occurrences(name):

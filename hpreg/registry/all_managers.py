@@ -115,10 +115,7 @@ def _dispatch(scans, strict: bool, collect: bool, into=None, stacklevel: int = 4
         names |= set(scan.imports.values())
         for name in sorted(names):
             manager = manager_for(name)
-            manager._ingest(scan, strict=strict, collect=collect)
-            if collect:
-                problems.extend(manager.problems)
-                manager.problems = []
+            problems.extend(manager.ingest(scan, strict=strict, collect=collect))
     pool = get_managers_pool(into)
     for error in skipped:  # a file that no longer parses no longer declares anything
         for manager in pool:

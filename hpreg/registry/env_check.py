@@ -15,7 +15,7 @@ from hpreg.errors import (
 from hpreg.registry.provenance import Provenance
 
 
-def _apply_env_config(manager) -> None:
+def check_env_config(manager) -> None:
     """Check ``$HPREG_CONFIG`` against every manager's scan; apply ``manager``'s part.
 
     Each name must be declared by exactly one manager. ``manager`` gets its names

@@ -39,7 +39,7 @@ def records(managers: Sequence[Any]) -> List[Dict[str, Any]]:
         for name in names:
             value = manager.get_value(name, raise_exception=False)
             occurrence = (
-                manager._defaults.get(name)
+                manager.scanned_default(name)
                 or (manager.get_occurrences(name) or [manager.get_occurrence(name)])[0]
             )
             rows.append(
@@ -124,16 +124,16 @@ def _detail(managers) -> str:
     return "\n\n".join(blocks)
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """Values as YAML/JSON can hold them: tuples as lists, code as its text."""
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_value(v) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
-        return sorted((_plain(v) for v in value), key=repr)
+        return sorted((plain_value(v) for v in value), key=repr)
     if isinstance(value, NotLiteralEvaluable):
         return getattr(value, "source", None)
     if isinstance(value, EmptyValue):
@@ -141,13 +141,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _shown(value: Any) -> Any:
-    """``_plain(value)`` with what YAML cannot hold (bytes, objects) as its repr."""
-    value = _plain(value)
+def shown_value(value: Any) -> Any:
+    """``plain_value(value)`` with what YAML cannot hold (bytes, objects) as its repr."""
+    value = plain_value(value)
     if isinstance(value, list):
-        return [_shown(v) for v in value]
+        return [shown_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _shown(v) for k, v in value.items()}
+        return {k: shown_value(v) for k, v in value.items()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)
@@ -160,9 +160,11 @@ def _yaml(managers) -> str:
 
     # values only, as a values file holds them: code defaults are not values
     if len(managers) == 1:
-        data = _shown(_without_code(managers[0].get_tree()))
+        data = shown_value(_without_code(managers[0].get_tree()))
     else:
-        data = {m.placeholder: _shown(_without_code(m.get_tree())) for m in managers}
+        data = {
+            m.placeholder: shown_value(_without_code(m.get_tree())) for m in managers
+        }
     return dump_yaml(data)
 
 
@@ -173,11 +175,11 @@ def _json(managers) -> str:
             {
                 "manager": row["manager"],
                 "name": row["name"],
-                "value": _plain(row["value"]),
+                "value": plain_value(row["value"]),
                 "type": row["type"],
                 "file": row["file"],
                 "line": row["line"],
-                "hints": _plain(row["hints"]),
+                "hints": plain_value(row["hints"]),
             }
         )
     return json.dumps(out, indent=2, default=repr)

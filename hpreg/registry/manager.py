@@ -46,8 +46,7 @@ from hpreg.registry.occurrences import (
 from hpreg.registry.provenance import Provenance
 from hpreg.registry.values import ValuesFileMixin
 
-DICT_ANNOTATION = "__is_dict__"
-_NO_MARK = object()
+DICT_ANNOTATION = HyperParamTree.DICT_ANNOTATION
 
 
 class HyperParameterManager(ValuesFileMixin):
@@ -78,7 +77,7 @@ class HyperParameterManager(ValuesFileMixin):
         )  # prefix -> number of scanned names under it
         self._order: Dict[str, None] = {}  # names in first-seen order
         self.scan_errors: List[Any] = []
-        self.problems: List[Any] = []
+        self._problems: List[Any] = []
         self._env_names: Dict[str, Any] = {}
         _apply_env_config(self)
         return self
@@ -108,7 +107,7 @@ class HyperParameterManager(ValuesFileMixin):
         )
         self._forget_deleted(as_path_list(path))
         for scan in scans:
-            self._ingest(scan, strict=strict)
+            self.ingest(scan, strict=strict)
         return self
 
     def parse_source(
@@ -118,11 +117,16 @@ class HyperParameterManager(ValuesFileMixin):
         from hpreg.scan.scanner import scan_source
 
         _source.register_source(filename, source)
-        self._ingest(scan_source(source, filename, managers=[self.placeholder]), strict)
+        self.ingest(scan_source(source, filename, managers=[self.placeholder]), strict)
         return self
 
-    def _ingest(self, scan, strict: bool = False, collect: bool = False) -> None:
-        """Add one file's scan records, replacing what that file gave before."""
+    def ingest(self, scan, strict: bool = False, collect: bool = False) -> list:
+        """Add one file's scan records, replacing what that file gave before.
+
+        Returns that file's problems (second defaults, non-literal names...):
+        with ``collect`` they are gathered instead of raised or warned about.
+        """
+        self._problems = []
         key = getattr(scan, "realpath", None) or scan.filename
         self._forget_file(key)
         self.scan_errors = [e for e in self.scan_errors if e.key != key]
@@ -151,7 +155,9 @@ class HyperParameterManager(ValuesFileMixin):
             except (DoubleAssignmentException, ImpossibleTree) as error:
                 if not collect:
                     raise
-                self.problems.append(error)
+                self._problems.append(error)
+        problems, self._problems = self._problems, []
+        return problems
 
     def _handle_problem(self, filename, problem, strict, collect):
         where = _source.display_path(filename)
@@ -163,7 +169,7 @@ class HyperParameterManager(ValuesFileMixin):
             if not collect:
                 warnings.warn(str(error), ScanWarning, stacklevel=4)
             else:
-                self.problems.append(error)
+                self._problems.append(error)
             return
         error_class = {
             "non_literal_name": NotLiteralNameException,
@@ -183,7 +189,7 @@ class HyperParameterManager(ValuesFileMixin):
         )
         if not collect:
             raise error
-        self.problems.append(error)
+        self._problems.append(error)
 
     def _forget_deleted(self, paths: List[str]) -> None:
         """Forget files under the scanned folders that no longer exist (a file
@@ -329,7 +335,7 @@ class HyperParameterManager(ValuesFileMixin):
                 'and was never set; give it a default once, e.g. _("{}", <default>)'
             ).format(name, places, name)
         else:
-            suggestions = did_you_mean(name, self._known_names())
+            suggestions = did_you_mean(name, self.known_names())
             message = (
                 "hyperparameter '{}' has no value: no default was found and it was "
                 'never set{}; give it a default, e.g. _("{}", <default>), and scan '
@@ -390,7 +396,7 @@ class HyperParameterManager(ValuesFileMixin):
     def get_tree(self, prefix: str = "", annotate_dict: bool = False) -> Dict[str, Any]:
         """Values nested by dotted names, optionally below ``prefix``."""
         values = self.get_values()
-        self._check_set_tree(values)
+        self._check_set_tree()
         tree: Dict[str, Any] = {}
         start = prefix + self.separator if prefix else ""
         for name, value in values.items():
@@ -410,7 +416,7 @@ class HyperParameterManager(ValuesFileMixin):
             level[parts[-1]] = value
         return tree
 
-    def _check_set_tree(self, values) -> None:
+    def _check_set_tree(self) -> None:
         for name in self._set:
             for prefix in _prefixes(name, self.separator):
                 if prefix in self._set:
@@ -421,9 +427,12 @@ class HyperParameterManager(ValuesFileMixin):
                     )
 
     # -- setting values ---------------------------------------------------------------
-    def set_value(self, name: str, value: Any) -> "HyperParameterManager":
-        """Set a value at the highest priority."""
-        return self._set_value(name, value, Provenance("set"))
+    def set_value(
+        self, name: str, value: Any, provenance: Optional[Provenance] = None
+    ) -> "HyperParameterManager":
+        """Set a value at the highest priority; ``provenance`` says where it came
+        from (``Provenance("set")``, a call in code, when not given)."""
+        return self._set_value(name, value, provenance or Provenance("set"))
 
     def set_values(self, values: Mapping[str, Any]) -> "HyperParameterManager":
         """Set several values (flat dotted names) at the highest priority."""
@@ -483,7 +492,7 @@ class HyperParameterManager(ValuesFileMixin):
             raise ImpossibleTree(
                 "cannot set '{}' to a value: it is a group of other hyperparameters "
                 "({}); set those names instead".format(
-                    name, ", ".join(self._names_under(name)[:3])
+                    name, ", ".join(self.names_under(name)[:3])
                 ),
                 name=name,
             )
@@ -648,16 +657,23 @@ class HyperParameterManager(ValuesFileMixin):
         # the sweep layer sits above the registry: the sweep checks itself
         return sweep.checked_against(self)
 
-    # -- internals -------------------------------------------------------------------
-    def _known_names(self) -> set:
+    # -- the registry protocol (validation, the runner, the optimizer) ----------------
+    def known_names(self) -> set:
+        """Every name a scan found or a runtime call declared."""
         return set(self._parsed) | set(self._called)
 
-    def _has_known_under(self, name: str) -> bool:
-        return name in self._prefixes
+    def scanned_default(self, name: str) -> Optional[HyperParameterOccurrence]:
+        """The occurrence that declares ``name``'s default in code, or ``None``."""
+        return self._defaults.get(name)
 
-    def _names_under(self, prefix: str) -> List[str]:
+    def names_under(self, prefix: str) -> List[str]:
+        """Known names in the group ``prefix`` (``model`` -> ``model.width``...)."""
         start = prefix + self.separator
         return [n for n in self._order if n.startswith(start)]
+
+    # -- internals -------------------------------------------------------------------
+    def _has_known_under(self, name: str) -> bool:
+        return name in self._prefixes
 
     def _has_set_under(self, name: str) -> bool:
         if not self._set:

@@ -61,7 +61,7 @@ class ValuesFileMixin:
 
     def check_values(self, values: Mapping[str, Any], where: str) -> Dict[str, Any]:
         """Names checked against the scan, values against their defaults' types."""
-        known = self._known_names()
+        known = self.known_names()
         checked = {}
         for name, value in values.items():
             if known and name not in known:

@@ -48,7 +48,7 @@ class _Checker:
     def __init__(self, manager, source: Optional[str]):
         self.manager = manager
         self.source = source
-        self.known = manager._known_names()
+        self.known = manager.known_names()
         # let variables of an override's base that the top sets: not hyperparameters
         self.variables: Set[Any] = set()
         # names every top point of an enclosing override sets: the base's values for
