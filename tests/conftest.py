@@ -3,6 +3,7 @@ references to them), and scans cache into a temporary folder."""
 
 import os
 import sys
+import textwrap
 
 import pytest
 
@@ -60,3 +61,45 @@ def fixture_run_hpreg():
         )
 
     return run
+
+
+@pytest.fixture(name="cli")
+def fixture_cli(capsys, monkeypatch):
+    """``cli(*argv, cwd=ROOT)`` -> (exit code, stdout, stderr) of ``main(argv)``."""
+    monkeypatch.delenv("HPREG_DEBUG", raising=False)
+
+    def run(*argv, cwd=ROOT):
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        from hpreg.cli import main
+
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture(name="hpreg_config")
+def fixture_hpreg_config():
+    """``hpreg_config(path)`` sets ``$HPREG_CONFIG`` (None unsets it) for this test;
+    it is unset again before the managers are reset after the test."""
+
+    def set_config(path):
+        if path is None:
+            os.environ.pop("HPREG_CONFIG", None)
+        else:
+            os.environ["HPREG_CONFIG"] = str(path)
+
+    yield set_config
+    os.environ.pop("HPREG_CONFIG", None)
+
+
+@pytest.fixture(name="src")
+def fixture_src(tree):
+    """``src({"a.py": text})``: a tree of dedented files; returns its folder."""
+
+    def write(files):
+        return tree({name: textwrap.dedent(text) for name, text in files.items()})
+
+    return write
