@@ -4,6 +4,7 @@ import json
 from typing import Any, Dict, List, Optional, Sequence
 
 from ._checks import type_name
+from ._limits import MAX_DEPTH, json_safe
 from .errors import NotLiteralEvaluable, UsageError
 from .occurrences import EmptyValue
 
@@ -124,16 +125,24 @@ def _detail(managers) -> str:
     return "\n\n".join(blocks)
 
 
-def _plain(value: Any) -> Any:
-    """Values as YAML/JSON can hold them: tuples as lists, code as its text."""
+def _plain(value: Any, _depth: int = 0) -> Any:
+    """Values as YAML/JSON can hold them: tuples as lists, code as its text.
+
+    A value nested deeper than ``MAX_DEPTH`` levels is a UsageError."""
+    if isinstance(value, (tuple, list, dict, set, frozenset)):
+        _depth += 1
+        if _depth > MAX_DEPTH:
+            raise UsageError(
+                "cannot show a value nested deeper than {} levels".format(MAX_DEPTH)
+            )
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+        return [_plain(v, _depth) for v in value]
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v, _depth) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, _depth) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
-        return sorted((_plain(v) for v in value), key=repr)
+        return sorted((_plain(v, _depth) for v in value), key=repr)
     if isinstance(value, NotLiteralEvaluable):
         return getattr(value, "source", None)
     if isinstance(value, EmptyValue):
@@ -180,4 +189,4 @@ def _json(managers) -> str:
                 "hints": _plain(row["hints"]),
             }
         )
-    return json.dumps(out, indent=2, default=repr)
+    return json.dumps(json_safe(out), indent=2, default=repr)

@@ -10,6 +10,7 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 from ._files import write_atomic
+from ._limits import json_safe
 from .errors import HpregError, UsageError, ValuesFileError
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
@@ -181,7 +182,7 @@ def cmd_sweep(args) -> int:
     points = list(sweep) if validated and _has_dynamic(sweep) else sweep
     write = _stdout_writer()
     for point in points:
-        write(json.dumps(_plain(point), default=repr) + "\n")
+        write(json.dumps(json_safe(_plain(point)), default=repr) + "\n")
     return 0
 
 
@@ -302,7 +303,7 @@ def write_points(sweep, out_dir: str, stem: str, force: bool = False) -> int:
             [i, filename]
             + [
                 (
-                    json.dumps(_plain(point[n]), default=repr)
+                    json.dumps(json_safe(_plain(point[n])), default=repr)
                     if isinstance(point.get(n), (list, dict, tuple))
                     else ("" if n not in point else point[n])
                 )

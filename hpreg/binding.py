@@ -391,7 +391,11 @@ class _Binding(_HpActions):
             if listing == "json":  # hpargparse's: the flat values, by dotted name
                 from ._listing import _shown
 
-                text = json.dumps(_shown(self.manager.get_values()), indent=2)
+                from ._limits import json_safe
+
+                text = json.dumps(
+                    json_safe(_shown(self.manager.get_values())), indent=2
+                )
             else:
                 text = self.manager.listing(listing)
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
