@@ -380,3 +380,55 @@ class TestPercentFormatting:
         with pytest.raises(ExpressionError) as info:
             expression({"act": "%0999999999d"})
         assert info.value.unsupported == "'%' string formatting (use an f-string)"
+
+
+class TestSizesBoundedBeforeBuilding:
+    """Every result is sized from its operands before it is built (issue 8)."""
+
+    @pytest.mark.parametrize(
+        "text, point, problem",
+        [
+            ("a * a", {"a": 2**99999}, "product too large"),
+            ("a * 3", {"a": 2**99990}, None),
+            ("3 ** 99999", {}, "power too large"),
+            ("str(['a' * 100000] * 100000)", {}, "repetition too large"),
+            ("s * 100000", {"s": ["a" * 100000]}, "repetition too large"),
+            ("[s, s, s, s, s, s, s, s, s, s, s]", {"s": "a" * 100000}, "too large"),
+            ("(s, s, s, s, s, s, s, s, s, s, s)", {"s": "a" * 100000}, "too large"),
+            ("x + x", {"x": ["a" * 1000] * 600}, "sum too large"),
+            ("s + s", {"s": "a" * 60000}, "longer than 100000"),
+            ("str(x)", {"x": [["a" * 1000] * 100] * 100}, "str() of a value too large"),
+            ("f'{x}'", {"x": [["a" * 1000] * 100] * 100}, "formatting a value too"),
+            ("f'{s}{s}'", {"s": "a" * 60000}, "longer than 100000"),
+            ("0.5 in range(10**30)", {}, "would search a range"),
+            ("0.5 in range(0.0, 1e12, 1.0)", {}, "would search a range"),
+        ],
+    )
+    def test_refused_with_the_expression_named(self, text, point, problem):
+        expression = compile_expression(text, where="s.yaml: derive.y")
+        if problem is None:
+            expression(point)
+            return
+        with pytest.raises(ExpressionError) as info:
+            expression(point)
+        message = str(info.value)
+        assert message.startswith(
+            "s.yaml: derive.y: cannot evaluate {!r}: ".format(text)
+        )
+        assert problem in message
+        assert len(message) < 1000  # large values are shown by type and size
+
+    def test_shift_is_not_allowed(self):
+        with pytest.raises(ExpressionError, match="the operator '<<'"):
+            compile_expression("1 << 10**9")
+
+    def test_lazy_ranges_stay_unbounded(self):
+        assert evaluate_constant("range(10**30)") == range(10**30)
+        assert evaluate_constant("5 in range(10**30)") is True
+        assert evaluate_constant("str(range(10**30))") == "range(0, {})".format(10**30)
+
+    def test_sizes_within_the_bounds_still_work(self):
+        assert len(evaluate_constant("str([1] * 10000)")) == 30000
+        assert evaluate_constant("len('ab' * 50000)") == 100000
+        assert evaluate_constant("2 ** 99999 % 7") == pow(2, 99999, 7)
+        assert evaluate_constant("len([[1, 2]] * 1000 + [[3]] * 1000)") == 2000

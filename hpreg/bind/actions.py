@@ -209,15 +209,17 @@ def read_values(path: str, serial_format: str = "auto", format_option: str = "")
     if fmt == "yaml":
         data = load_yaml_text(text, source=str(path))
         return {} if data is None else data
+    from hpreg.io.limits import DuplicateJsonKey, load_json_text
+
     try:
-        return json.loads(text)
+        return load_json_text(text)
     except ValueError as error:
+        line = getattr(error, "lineno", None)
+        where = path if line is None else "{}:{}:{}".format(path, line, error.colno)
+        fix = "keep one of them" if isinstance(error, DuplicateJsonKey) else None
         raise ValuesFileError(
-            "{}:{}:{}: invalid JSON: {}; fix the file's syntax".format(
-                path,
-                getattr(error, "lineno", "?"),
-                getattr(error, "colno", "?"),
-                getattr(error, "msg", error),
+            "{}: invalid JSON: {}; {}".format(
+                where, getattr(error, "msg", error), fix or "fix the file's syntax"
             ),
             path=str(path),
             key=None,

@@ -408,7 +408,11 @@ class _Binding(_HpActions):
             if listing == "json":  # hpargparse's: the flat values, by dotted name
                 from hpreg.registry.listing import shown_value
 
-                text = json.dumps(shown_value(self.manager.get_values()), indent=2)
+                from hpreg.io.limits import json_safe
+
+                text = json.dumps(
+                    json_safe(shown_value(self.manager.get_values())), indent=2
+                )
             else:
                 text = self.manager.listing(listing)
             sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from hpreg.io.files import write_atomic
 from hpreg.errors import HpregError, UsageError, ValuesFileError
+from hpreg.io.limits import json_safe
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 
@@ -181,7 +182,7 @@ def cmd_sweep(args) -> int:
     points = list(sweep) if validated and _has_dynamic(sweep) else sweep
     write = _stdout_writer()
     for point in points:
-        write(json.dumps(_plain(point), default=repr) + "\n")
+        write(json.dumps(json_safe(_plain(point)), default=repr) + "\n")
     return 0
 
 
@@ -274,7 +275,7 @@ def write_points(sweep, out_dir: str, stem: str, force: bool = False) -> int:
             [i, filename]
             + [
                 (
-                    json.dumps(_plain(point[n]), default=repr)
+                    json.dumps(json_safe(_plain(point[n])), default=repr)
                     if isinstance(point.get(n), (list, dict, tuple))
                     else ("" if n not in point else point[n])
                 )

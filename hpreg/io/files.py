@@ -12,6 +12,7 @@ from typing import Any, Dict, Optional, Type, Union
 
 import yaml
 
+from hpreg.io.limits import BoundedYamlLoading, DuplicateJsonKey, load_json_text
 from hpreg.io.source import display_path
 from hpreg.errors import HpregError, UsageError, ValuesFileError
 
@@ -66,7 +67,7 @@ def _core_resolvers(base):
     return {first: pairs for first, pairs in table.items() if pairs}
 
 
-class HpregLoader(yaml.SafeLoader):
+class HpregLoader(BoundedYamlLoading, yaml.SafeLoader):
     """A safe loader with YAML 1.2 core-schema scalars that refuses duplicate keys."""
 
     yaml_implicit_resolvers = _core_resolvers(yaml.SafeLoader)
@@ -156,6 +157,8 @@ def _yaml_error(exc, source, error):
     fix = "fix the file's syntax"
     if problem.startswith("found duplicate key"):
         fix = "keep one of them"
+    elif getattr(exc, "fix", None):
+        fix = exc.fix
     elif context and context != "while constructing a mapping":
         problem = "{} ({})".format(problem, context)
     line = column = None
@@ -287,13 +290,17 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
         data = load_yaml_text(text, source=str(path))
     else:
         try:
-            data = json.loads(text)
+            data = load_json_text(text)
         except ValueError as exc:
             line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
             problem = getattr(exc, "msg", str(exc))
+            where = display_path(str(path))
+            if line is not None:
+                where = "{}:{}:{}".format(where, line, column)
+            fix = "keep one of them" if isinstance(exc, DuplicateJsonKey) else None
             raise ValuesFileError(
-                "{}:{}:{}: invalid JSON: {}; fix the file's syntax".format(
-                    display_path(str(path)), line, column, problem
+                "{}: invalid JSON: {}; {}".format(
+                    where, problem, fix or "fix the file's syntax"
                 ),
                 path=str(path),
                 line=line,

@@ -120,6 +120,17 @@ def check_hints(name: str, value: Any, hints: Optional[dict], where: str = "") -
                 value=value,
                 hint="choices",
             )
+    bounded = hints.get("low") is not None or hints.get("high") is not None
+    if bounded and isinstance(value, float) and value != value:  # NaN: no order
+        raise HintViolationError(
+            "{}nan for '{}' is not a number, so not in its bounds; give a value "
+            "in [{}, {}]".format(
+                prefix, name, hints.get("low", "-inf"), hints.get("high", "inf")
+            ),
+            name=name,
+            value=value,
+            hint="low" if hints.get("low") is not None else "high",
+        )
     for hint, breaks, word in (
         ("low", lambda v, bound: v < bound, "below"),
         ("high", lambda v, bound: v > bound, "above"),

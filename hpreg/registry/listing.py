@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from hpreg.registry.checks import type_name
 from hpreg.errors import NotLiteralEvaluable, UsageError
 from hpreg.registry.occurrences import EmptyValue
+from hpreg.io.limits import MAX_DEPTH, json_safe
 
 FORMATS = ("table", "detail", "yaml", "json")
 
@@ -124,16 +125,24 @@ def _detail(managers) -> str:
     return "\n\n".join(blocks)
 
 
-def plain_value(value: Any) -> Any:
-    """Values as YAML/JSON can hold them: tuples as lists, code as its text."""
+def plain_value(value: Any, _depth: int = 0) -> Any:
+    """Values as YAML/JSON can hold them: tuples as lists, code as its text.
+
+    A value nested deeper than ``MAX_DEPTH`` levels is a UsageError."""
+    if isinstance(value, (tuple, list, dict, set, frozenset)):
+        _depth += 1
+        if _depth > MAX_DEPTH:
+            raise UsageError(
+                "cannot show a value nested deeper than {} levels".format(MAX_DEPTH)
+            )
     if isinstance(value, tuple):
-        return [plain_value(v) for v in value]
+        return [plain_value(v, _depth) for v in value]
     if isinstance(value, list):
-        return [plain_value(v) for v in value]
+        return [plain_value(v, _depth) for v in value]
     if isinstance(value, dict):
-        return {k: plain_value(v) for k, v in value.items()}
+        return {k: plain_value(v, _depth) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
-        return sorted((plain_value(v) for v in value), key=repr)
+        return sorted((plain_value(v, _depth) for v in value), key=repr)
     if isinstance(value, NotLiteralEvaluable):
         return getattr(value, "source", None)
     if isinstance(value, EmptyValue):
@@ -182,4 +191,4 @@ def _json(managers) -> str:
                 "hints": plain_value(row["hints"]),
             }
         )
-    return json.dumps(out, indent=2, default=repr)
+    return json.dumps(json_safe(out), indent=2, default=repr)

@@ -36,7 +36,14 @@ def _syntax_problem(error: BaseException, text: Optional[str] = None) -> Problem
     if lineno is None and text is not None and "\0" in text:
         lineno = text.count("\n", 0, text.index("\0")) + 1
         msg = "the file contains a null byte"
-    if not msg.startswith("invalid syntax"):
+    if not msg:  # MemoryError, RecursionError: no message of their own
+        msg = "cannot be parsed: {}".format(
+            {
+                MemoryError: "out of memory (is the code nested too deeply?)",
+                RecursionError: "the code is nested too deeply",
+            }.get(type(error), type(error).__name__)
+        )
+    elif not msg.startswith("invalid syntax"):
         msg = "invalid syntax ({})".format(msg)
     line = getattr(error, "text", None)
     code = _short(line) if line else None

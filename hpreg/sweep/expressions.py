@@ -6,12 +6,14 @@ plain Python closures: nothing is ever passed to ``eval``/``exec``. Dotted names
 """
 
 import ast
+import math
 import operator
 import re
 from decimal import Decimal, InvalidOperation
 from collections.abc import Sequence
 from typing import Any, Callable, Mapping, Optional, Tuple
 
+from hpreg.io.limits import MAX_SIZE, exception_reason, text_size
 from hpreg.errors import ExpressionError, did_you_mean, suggestion_text
 
 __all__ = [
@@ -135,17 +137,27 @@ def _check_length(value):
 
 
 def _mul(left, right):
+    if isinstance(left, int) and isinstance(right, int):
+        if left.bit_length() + right.bit_length() > MAX_INT_BITS + 1:
+            raise _Failure("product too large (over {} bits)".format(MAX_INT_BITS))
     for seq, times in ((left, right), (right, left)):
         if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
             if len(seq) * max(times, 0) > MAX_LENGTH:
                 raise _Failure("repetition longer than {} items".format(MAX_LENGTH))
+            if times > 0 and text_size(seq) * times > MAX_SIZE:
+                raise _Failure(_too_large("repetition"))
     return left * right
+
+
+def _too_large(what):
+    return "{} too large (over {} characters or items written out)".format(
+        what, MAX_SIZE
+    )
 
 
 def _pow(base, exponent):
     if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
-        bits = abs(base).bit_length()
-        if bits > 1 and (bits - 1) * exponent > MAX_INT_BITS:
+        if abs(base) > 1 and exponent * math.log2(abs(base)) > MAX_INT_BITS:
             raise _Failure("power too large (over {} bits)".format(MAX_INT_BITS))
     result = base**exponent
     if isinstance(result, complex):
@@ -160,7 +172,34 @@ def _mod(left, right):
 
 
 def _add(left, right):
+    for kind in (str, list, tuple):
+        if isinstance(left, kind) and isinstance(right, kind):
+            if len(left) + len(right) > MAX_LENGTH:
+                raise _Failure("result longer than {} items".format(MAX_LENGTH))
+            if kind is not str and text_size(left) + text_size(right) > MAX_SIZE:
+                raise _Failure(_too_large("sum"))
     return _check_length(left + right)
+
+
+def _contains(item, container):
+    if isinstance(container, range) and type(item) in (int, bool):
+        return item in container  # computed, not searched
+    if isinstance(container, (range, FloatRange)):
+        try:
+            size = len(container)
+        except OverflowError:
+            size = MAX_ITERATION + 1
+        if size > MAX_ITERATION:
+            raise _Failure(
+                "'in' would search a range of more than {} items".format(MAX_ITERATION)
+            )
+    return item in container
+
+
+def _str(*args):
+    if args and text_size(args[0]) > MAX_SIZE:
+        raise _Failure(_too_large("str() of a value"))
+    return _check_length(str(*args))
 
 
 _BINARY = {
@@ -180,8 +219,8 @@ _COMPARE = {
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
+    ast.In: _contains,
+    ast.NotIn: lambda a, b: not _contains(a, b),
     ast.Is: operator.is_,
     ast.IsNot: operator.is_not,
 }
@@ -214,7 +253,7 @@ _FUNCTIONS = {
     "round": _round,
     "int": int,
     "float": float,
-    "str": lambda *args: _check_length(str(*args)),
+    "str": _str,
     "len": len,
     "bool": bool,
     "range": make_range,
@@ -225,6 +264,8 @@ _FORMAT_NUMBER = re.compile(r"\d+")
 
 
 def _format(value, conversion, spec):
+    if text_size(value) > MAX_SIZE:
+        raise _Failure(_too_large("formatting a value"))
     if conversion == ord("r"):
         value = repr(value)
     elif conversion == ord("s"):
@@ -239,6 +280,13 @@ def _format(value, conversion, spec):
                 )
             )
     return _check_length(format(value, spec))
+
+
+def _sized(items):
+    # a literal of k items each large would repeat them as '*' does
+    if len(items) > 1 and text_size(items) > MAX_SIZE:
+        raise _Failure(_too_large("list or tuple"))
+    return items
 
 
 # -- compiling --------------------------------------------------------------------------
@@ -364,11 +412,11 @@ class _Compiler:
 
     def visit_List(self, node):
         items = self._items(node)
-        return lambda lookup: [item(lookup) for item in items]
+        return lambda lookup: _sized([item(lookup) for item in items])
 
     def visit_Tuple(self, node):
         items = self._items(node)
-        return lambda lookup: tuple(item(lookup) for item in items)
+        return lambda lookup: _sized(tuple(item(lookup) for item in items))
 
     def _items(self, node):
         for item in node.elts:
@@ -408,7 +456,14 @@ class _Compiler:
 
     def visit_JoinedStr(self, node):
         parts = [self.compile(value) for value in node.values]
-        return lambda lookup: _check_length("".join(part(lookup) for part in parts))
+
+        def evaluate(lookup):
+            texts = [part(lookup) for part in parts]
+            if sum(len(text) for text in texts) > MAX_LENGTH:
+                raise _Failure("result longer than {} items".format(MAX_LENGTH))
+            return "".join(texts)
+
+        return evaluate
 
     def visit_FormattedValue(self, node):
         value = self.compile(node.value)
@@ -509,12 +564,12 @@ class Expression:
                 "{}cannot evaluate {!r}: {}; check the values it reads ({})".format(
                     _prefix(self.where),
                     self.text,
-                    exc,
+                    exception_reason(exc),
                     _show_values(self.names, point, resolve),
                 ),
                 where=self.where,
                 text=self.text,
-                problem=str(exc),
+                problem=exception_reason(exc),
             ) from None
 
     def __repr__(self) -> str:
@@ -539,8 +594,25 @@ def _show_values(names, point, resolve) -> str:
     for name in names:
         key = resolve(name, point) if resolve is not None else name
         if key is not None and key in point:
-            shown.append("{}={!r}".format(name, point[key]))
+            shown.append("{}={}".format(name, _show_value(point[key])))
     return ", ".join(shown) or "it reads no names"
+
+
+def _show_value(value, limit=200) -> str:
+    """``repr(value)``, or its type and size when that would be long (a huge int's
+    repr may not even be allowed)."""
+    if text_size(value, limit) > limit:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return "<an int of about {} digits>".format(
+                int(value.bit_length() * 0.30103)
+            )
+        if hasattr(value, "__len__"):
+            try:
+                return "<a {} of {} items>".format(type(value).__name__, len(value))
+            except (TypeError, OverflowError):
+                pass
+        return "<a large {}>".format(type(value).__name__)
+    return repr(value)
 
 
 def _unsupported_error(text, where, what):
@@ -586,7 +658,7 @@ def compile_expression(text: str, where: str = "") -> Expression:
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ExpressionError(
             "{}invalid expression {!r}: {}".format(
-                _prefix(where), text, exc or "too deeply nested"
+                _prefix(where), text, exception_reason(exc)
             ),
             where=where,
             text=text,
