@@ -25,8 +25,11 @@ class ValuesFileMixin:
         """
         from ._files import dump_values_file, plain_values
 
+        from hpreg._writable import check_tree
+
         fmt = _fmt(serial_format)
         tree = plain_values(_without_code(self.get_tree()), path, self.separator)
+        check_tree(tree, path, self.separator)  # non-UTF-8 text, unreadable ints
         dump_values_file(path, tree, fmt)
         return self
 
