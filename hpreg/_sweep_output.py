@@ -139,6 +139,13 @@ def write_folder(
             path=shown,
             key=None,
         )
+    here = os.path.realpath(os.getcwd())
+    if os.path.isdir(real) and (here == real or here.startswith(real + os.sep)):
+        raise HpregError(
+            "{}: is the current folder or holds it; --out swaps its folder as a "
+            "whole, which would pull it from under your shell; write to a subfolder "
+            "such as {}".format(shown, os.path.join(shown, "points"))
+        )
     new = dict(files)
     extras: List[str] = []
     old_files: List[str] = []

@@ -186,6 +186,12 @@ class TestOutFolder:
         assert "Input/output error" in one_error_line(err)
         assert siblings(tmp_path) == []
 
+    def test_the_current_folder_is_refused(self, cli, tmp_path):
+        code, out, err = cli("sweep", "a=1", "--out", ".", cwd=tmp_path)
+        assert (code, out) == (1, "")
+        assert one_error_line(err).startswith(".: is the current folder or holds it")
+        assert os.getcwd() == str(tmp_path) and siblings(tmp_path) == []
+
     def test_a_symlinked_folder_stays_a_link(self, cli, tmp_path):
         (tmp_path / "real").mkdir()
         os.symlink(tmp_path / "real", tmp_path / "link")
@@ -346,9 +352,8 @@ class TestUnwritableValues:
         assert (code, err) == (0, "")
         assert json_lines(out) == [{"x": NOT_UTF8}]
 
-    @pytest.mark.parametrize("ext", [".json", ".yaml"])
-    def test_hp_save_with_bytes_that_are_not_utf8(self, capsys, tmp_path, ext):
-        path = tmp_path / ("hp" + ext)
+    def test_hp_save_json_with_bytes_that_are_not_utf8(self, capsys, tmp_path):
+        path = tmp_path / "hp.json"
         manager = hpreg.HyperParameterManager("_")
         manager.parse_source("_('name', 'run')\n", filename="train.py")
         parser = argparse.ArgumentParser(prog="train")
@@ -362,6 +367,18 @@ class TestUnwritableValues:
         assert not path.exists()
         with pytest.raises(ValuesFileError, match="cannot save 'name'"):
             manager.save(str(path))
+
+    def test_hp_save_yaml_writes_them_faithfully(self, tmp_path):
+        path = tmp_path / "hp.yaml"
+        manager = hpreg.HyperParameterManager("_")
+        manager.parse_source("_('name', 'run')\n", filename="train.py")
+        parser = argparse.ArgumentParser(prog="train")
+        bind(parser, manager)
+        parser.parse_args(["--name", NOT_UTF8, "--hp-save", str(path)])
+        loaded = hpreg.HyperParameterManager("_")
+        loaded.parse_source("_('name', 'run')\n", filename="train.py")
+        loaded.load(str(path))
+        assert loaded.get_value("name") == NOT_UTF8
 
 
 # -- 4. no value changes silently -------------------------------------------------------
