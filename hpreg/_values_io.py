@@ -27,9 +27,13 @@ class ValuesFileMixin:
 
         from hpreg._writable import check_tree
 
+        from ._files import _format_of
+
         fmt = _fmt(serial_format)
         tree = plain_values(_without_code(self.get_tree()), path, self.separator)
-        check_tree(tree, path, self.separator)  # non-UTF-8 text, unreadable ints
+        # YAML escapes text that is not UTF-8 and reads it back; JSON here cannot
+        yaml_file = (fmt or _format_of(path)) == "yaml"
+        check_tree(tree, path, self.separator, escapes=yaml_file)
         dump_values_file(path, tree, fmt)
         return self
 

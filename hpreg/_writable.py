@@ -19,15 +19,16 @@ def _int_digits_limit() -> int:
     return get() if get else 0
 
 
-def unwritable(value: Any) -> Optional[str]:
+def unwritable(value: Any, escapes: bool = False) -> Optional[str]:
     """Why ``value`` (walked into lists and dicts) cannot be written to a values
-    file and read back, or None when it can."""
+    file and read back, or None when it can. ``escapes``: the format writes
+    surrogates as escapes (YAML), so only long integers are a problem."""
     limit = _int_digits_limit()
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if _has_surrogate(item):
+            if not escapes and _has_surrogate(item):
                 return (
                     "text with bytes that are not UTF-8 ({}: undecodable "
                     "command-line bytes), which a UTF-8 file cannot hold; pass it "
@@ -87,13 +88,16 @@ def _printable(name: Any) -> str:
     return text if not _has_surrogate(text) else ascii(text)[1:-1]
 
 
-def check_tree(tree: Dict[str, Any], path: str, separator: str = ".") -> None:
-    """Refuse a nested values ``tree`` for ``path`` that cannot be written."""
+def check_tree(
+    tree: Dict[str, Any], path: str, separator: str = ".", escapes: bool = False
+) -> None:
+    """Refuse a nested values ``tree`` for ``path`` that cannot be written
+    (``escapes``: see ``unwritable``)."""
 
     def walk(node, prefix):
         for key, value in node.items():
             name = "{}{}{}".format(prefix, separator, key) if prefix else str(key)
-            problem = unwritable(key)
+            problem = unwritable(key, escapes)
             if problem is not None:
                 raise ValuesFileError(
                     "{}: cannot save: a name is {}".format(path, problem),
@@ -103,7 +107,7 @@ def check_tree(tree: Dict[str, Any], path: str, separator: str = ".") -> None:
             if isinstance(value, dict) and value:
                 walk(value, name)
                 continue
-            problem = unwritable(value)
+            problem = unwritable(value, escapes)
             if problem is not None:
                 raise ValuesFileError(
                     "{}: cannot save '{}': it is {}".format(
