@@ -50,7 +50,9 @@ def add_sweep_parser(commands) -> None:
         help="validate names, types and hints against the code in PATH first",
     )
     sweep.add_argument(
-        "--force", action="store_true", help="with --out, replace a different sweep"
+        "--force",
+        action="store_true",
+        help="with --out, replace a different sweep hpreg wrote there (other files stay)",
     )
     sweep.add_argument("--exclude", action="append", default=[], metavar="GLOB")
     sweep.add_argument("--no-cache", action="store_true")
