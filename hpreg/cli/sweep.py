@@ -65,8 +65,9 @@ def split_items(items: List[str]) -> Tuple[Optional[str], List[str]]:
     for item in items:
         if "=" not in item:
             raise UsageError(
-                "'{}': a sweep file must come first, before the overrides; "
-                "or write it as NAME=VALUES".format(item)
+                where="'{}'".format(item),
+                problem="a sweep file must come first, before the overrides",
+                fix="move it first, or write it as NAME=VALUES",
             )
     return None, list(items)
 
@@ -80,8 +81,9 @@ def build_sweep(args):
     path, overrides = split_items(args.items)
     if path is None and not overrides:
         raise UsageError(
-            "nothing to sweep; give a sweep file and/or overrides such as "
-            "'lr=0.1,0.01 batch_size=32,64'"
+            problem="nothing to sweep",
+            fix="give a sweep file and/or overrides such as "
+            "'lr=0.1,0.01 batch_size=32,64'",
         )
     stem = "sweep"
     file_sweep = None
@@ -131,8 +133,8 @@ def _reclaim_items(args) -> None:
     if moved:
         if not keep:
             raise UsageError(
-                "--scan needs a path to the code that declares the hyperparameters, "
-                "e.g. --scan src/"
+                problem="--scan needs a path to the code that declares the "
+                "hyperparameters, e.g. --scan src/"
             )
         args.scan = keep
         files = [m for m in moved if "=" not in m]
@@ -149,25 +151,24 @@ def cmd_sweep(args) -> int:
     if args.sample is not None:
         if args.sample < 1:
             raise UsageError(
-                "--sample {}: draw at least one point, e.g. --sample 10".format(
-                    args.sample
-                )
+                where="--sample {}".format(args.sample),
+                problem="draw at least one point, e.g. --sample 10",
             )
         sweep = _sampleable(sweep).sample(args.sample, seed=args.seed)
     elif args.seed is not None:
-        raise UsageError("--seed goes with --sample N")
+        raise UsageError(problem="--seed goes with --sample N")
     if args.shard:
         match = _SHARD.match(args.shard)
         if not match:
             raise UsageError(
-                "--shard {}: expected K/N with 0 <= K < N, e.g. --shard 0/4".format(
-                    args.shard
-                )
+                where="--shard {}".format(args.shard),
+                problem="expected K/N with 0 <= K < N, e.g. --shard 0/4",
             )
         k, n = int(match.group(1)), int(match.group(2))
         if n < 1 or k >= n:
             raise UsageError(
-                "--shard {}: K must be in 0..N-1 and N at least 1".format(args.shard)
+                where="--shard {}".format(args.shard),
+                problem="K must be in 0..N-1 and N at least 1",
             )
         sweep = sweep.shard(k, n)
     if args.count:
@@ -289,9 +290,9 @@ def write_points(sweep, out_dir: str, stem: str, force: bool = False) -> int:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as error:
         raise ValuesFileError(
-            "{}: cannot create the --out folder ({}); choose another folder".format(
-                out_dir, error.strerror
-            )
+            where=out_dir,
+            problem="cannot create the --out folder ({})".format(error.strerror),
+            fix="choose another folder",
         ) from None
     for name in old_files:
         try:
@@ -328,8 +329,9 @@ def _existing_sweep(out_dir, index_path, index_text, files, force) -> List[str]:
         what = "{} differs".format(changed[0])
     if not force:
         raise HpregError(
-            "{}: already holds a different sweep ({}); use --force to replace it, "
-            "or choose another --out folder".format(out_dir, what)
+            where=out_dir,
+            problem="already holds a different sweep ({})".format(what),
+            fix="use --force to replace it, or choose another --out folder",
         )
     rows = list(csv.reader(io.StringIO(old_index)))
     return [row[1] for row in rows[1:] if len(row) > 1 and "/" not in row[1]]

@@ -9,15 +9,14 @@ def env_values(path: str, separator: str = ".") -> Dict[str, Any]:
     """The file's values by flat dotted name (read once per process)."""
     if path not in _CACHE:
         from hpreg.io.files import flatten_nested, load_values_file
+        from hpreg._text import join_fix
         from hpreg.errors import ValuesFileError
 
         try:
             data = load_values_file(path) or {}
         except ValuesFileError as error:
             # the script never names this file: say where it comes from
-            facts = {k: v for k, v in vars(error).items() if k != "message"}
-            raise ValuesFileError(
-                "{} (the file $HPREG_CONFIG names)".format(error.message), **facts
-            ) from None
+            note = "(the file $HPREG_CONFIG names)"
+            raise error.with_fix(join_fix(error.fix, note)) from None
         _CACHE[path] = flatten_nested(data, separator)
     return dict(_CACHE[path])

@@ -21,7 +21,8 @@ def render(
     """
     if fmt not in FORMATS:
         raise UsageError(
-            "unknown listing format {!r}; use one of {}".format(fmt, ", ".join(FORMATS))
+            problem="unknown listing format {!r}".format(fmt),
+            fix="use one of {}".format(", ".join(FORMATS)),
         )
     managers = list(managers)
     if fmt == "table":
@@ -133,7 +134,9 @@ def plain_value(value: Any, _depth: int = 0) -> Any:
         _depth += 1
         if _depth > MAX_DEPTH:
             raise UsageError(
-                "cannot show a value nested deeper than {} levels".format(MAX_DEPTH)
+                problem="cannot show a value nested deeper than {} levels".format(
+                    MAX_DEPTH
+                )
             )
     if isinstance(value, tuple):
         return [plain_value(v, _depth) for v in value]
