@@ -76,8 +76,9 @@ def split_items(items: List[str]) -> Tuple[Optional[str], List[str]]:
             found = i
         elif "=" not in item:
             raise UsageError(
-                "'{}': a sweep file must come first, before the overrides; "
-                "or write it as NAME=VALUES".format(item)
+                where="'{}'".format(item),
+                problem="a sweep file must come first, before the overrides",
+                fix="move it first, or write it as NAME=VALUES",
             )
     if found is None:
         return None, list(items)
@@ -109,8 +110,9 @@ def build_sweep(args):
     path, overrides = split_items(args.items)
     if path is None and not overrides:
         raise UsageError(
-            "nothing to sweep; give a sweep file and/or overrides such as "
-            "'lr=0.1,0.01 batch_size=32,64'"
+            problem="nothing to sweep",
+            fix="give a sweep file and/or overrides such as "
+            "'lr=0.1,0.01 batch_size=32,64'",
         )
     stem = "sweep"
     file_sweep = None
@@ -163,8 +165,8 @@ def _reclaim_items(args) -> None:
     if moved:
         if not keep:
             raise UsageError(
-                "--scan needs a path to the code that declares the hyperparameters, "
-                "e.g. --scan src/"
+                problem="--scan needs a path to the code that declares the "
+                "hyperparameters, e.g. --scan src/"
             )
         args.scan = keep
         files = [m for m in moved if "=" not in m]
@@ -182,26 +184,25 @@ def cmd_sweep(args) -> int:
     if args.sample is not None:
         if args.sample < 1:
             raise UsageError(
-                "--sample {}: draw at least one point, e.g. --sample 10".format(
-                    args.sample
-                )
+                where="--sample {}".format(args.sample),
+                problem="draw at least one point, e.g. --sample 10",
             )
         # the API's own sample: the same points for the same seed (issue 8)
         sweep = sampled = sweep.sample(args.sample, seed=args.seed)
     elif args.seed is not None:
-        raise UsageError("--seed goes with --sample N")
+        raise UsageError(problem="--seed goes with --sample N")
     if args.shard:
         match = _SHARD.match(args.shard)
         if not match:
             raise UsageError(
-                "--shard {}: expected K/N with 0 <= K < N, e.g. --shard 0/4".format(
-                    args.shard
-                )
+                where="--shard {}".format(args.shard),
+                problem="expected K/N with 0 <= K < N, e.g. --shard 0/4",
             )
         k, n = int(match.group(1)), int(match.group(2))
         if n < 1 or k >= n:
             raise UsageError(
-                "--shard {}: K must be in 0..N-1 and N at least 1".format(args.shard)
+                where="--shard {}".format(args.shard),
+                problem="K must be in 0..N-1 and N at least 1",
             )
         sweep = sweep.shard(k, n)
         shard = (k, n)

@@ -169,11 +169,13 @@ def _yaml_error(exc, source, error):
         line, column = mark.line + 1, mark.column + 1
         where = "{}:{}:{}".format(display_path(source), line, column)
     return error(
-        "{}: invalid YAML: {}; {}".format(where, problem, fix),
+        where=where,
+        problem="invalid YAML: {}".format(problem),
+        fix=fix,
         path=source,
         line=line,
         column=column,
-        problem=problem,
+        reason=problem,
         key=None,
     )
 
@@ -194,14 +196,17 @@ def read_text(path, error):
             return f.read()
     except FileNotFoundError:
         raise error(
-            "{}: file not found; check the path".format(display_path(str(path))),
+            where=display_path(str(path)),
+            problem="file not found",
+            fix="check the path",
             path=str(path),
             key=None,
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise error(
-            "{}: cannot read: {}".format(display_path(str(path)), reason),
+            where=display_path(str(path)),
+            problem="cannot read: {}".format(reason),
             path=str(path),
             key=None,
         ) from None
@@ -228,11 +233,11 @@ def parse_scalar(text: str, where: Optional[str] = None) -> Any:
         if stripped[0] in "[{\"'":
             problem = getattr(exc, "problem", None) or str(exc)
             raise UsageError(
-                "{}: cannot parse value {!r}: {}; quote it to pass a string".format(
-                    where or "value", text, problem
-                ),
+                where=where or "value",
+                problem="cannot parse value {!r}: {}".format(text, problem),
+                fix="quote it to pass a string",
                 value=text,
-                problem=problem,
+                reason=problem,
             ) from None
         return text
     if node is None:
@@ -247,9 +252,10 @@ def parse_scalar(text: str, where: Optional[str] = None) -> Any:
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc)
         raise UsageError(
-            "{}: cannot parse value {!r}: {}".format(where or "value", text, problem),
+            where=where or "value",
+            problem="cannot parse value {!r}: {}".format(text, problem),
             value=text,
-            problem=problem,
+            reason=problem,
         ) from None
     finally:
         loader.dispose()
@@ -273,9 +279,9 @@ def format_of(path):
     if ext == ".json":
         return "json"
     raise ValuesFileError(
-        "{}: unsupported extension {!r}; use .yaml, .yml or .json".format(
-            display_path(str(path)), ext or "(none)"
-        ),
+        where=display_path(str(path)),
+        problem="unsupported extension {!r}".format(ext or "(none)"),
+        fix="use .yaml, .yml or .json",
         path=str(path),
         key=None,
     )
@@ -301,23 +307,23 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
                 where = "{}:{}:{}".format(where, line, column)
             fix = "keep one of them" if isinstance(exc, DuplicateJsonKey) else None
             raise ValuesFileError(
-                "{}: invalid JSON: {}; {}".format(
-                    where, problem, fix or "fix the file's syntax"
-                ),
+                where=where,
+                problem="invalid JSON: {}".format(problem),
+                fix=fix or "fix the file's syntax",
                 path=str(path),
                 line=line,
                 column=column,
-                problem=problem,
+                reason=problem,
                 key=None,
             ) from None
     if data is None and fmt == "yaml":
         return {}
     if not isinstance(data, dict):
         raise ValuesFileError(
-            "{}: a values file must be a mapping of names to values, not {}; "
-            "write one 'name: value' per line".format(
-                display_path(str(path)), type(data).__name__
-            ),
+            where=display_path(str(path)),
+            problem="a values file must be a mapping of names to values, not "
+            "{}".format(type(data).__name__),
+            fix="write one 'name: value' per line",
             path=str(path),
             key=None,
         )
@@ -333,10 +339,10 @@ def plain_values(tree: dict, path, separator: str = ".") -> dict:
 
     def unsavable(value, key):
         raise ValuesFileError(
-            "{}: cannot save '{}': {!r} is a {}, which YAML and JSON cannot hold; "
-            "give it a number, string, bool, None, list or dict value".format(
-                display_path(str(path)), key, value, type(value).__name__
-            ),
+            where=display_path(str(path)),
+            problem="cannot save '{}': {!r} is a {}, which YAML and JSON cannot "
+            "hold".format(key, value, type(value).__name__),
+            fix="give it a number, string, bool, None, list or dict value",
             path=str(path),
             key=key,
         )
@@ -405,9 +411,9 @@ def write_atomic(path, data: Union[str, bytes]) -> None:
         if not isinstance(error, OSError):
             raise
         raise ValuesFileError(
-            "{}: cannot write: {}; check the folder exists and is writable".format(
-                display_path(path), error.strerror or error
-            ),
+            where=display_path(path),
+            problem="cannot write: {}".format(error.strerror or error),
+            fix="check the folder exists and is writable",
             path=path,
             key=None,
         ) from None

@@ -6,6 +6,7 @@ One flattener, one nester and one plain-value conversion for every values file,
 
 from typing import Any, Callable, Dict, Optional
 
+from hpreg._text import with_article
 from hpreg.errors import ImpossibleTree, UsageError
 from hpreg.io.limits import MAX_DEPTH
 
@@ -44,7 +45,7 @@ def flatten_nested(
                 if strict_keys:
                     raise ImpossibleTree(
                         "tree keys must be strings, but {!r} under '{}' is {}".format(
-                            key, name, _with_article(type(key).__name__)
+                            key, name, with_article(type(key).__name__)
                         )
                     )
                 key = str(key)
@@ -92,7 +93,3 @@ def plain_value(
     if isinstance(value, (set, frozenset)):
         return sorted((plain_value(v, other, _depth) for v in value), key=repr)
     return other(value) if other is not None else value
-
-
-def _with_article(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word

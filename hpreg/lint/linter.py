@@ -121,13 +121,14 @@ def _from_error(error) -> LintProblem:
             return LintProblem(
                 second.filename, second.lineno, second.col, kind, str(error)
             )
-    text = str(error)
-    filename = getattr(error, "filename", None)
-    lineno = getattr(error, "lineno", None)
-    prefix = re.match(r"^[^:]+:\d+(:\d+)?: ", text)
-    if prefix:
-        text = text[prefix.end() :]
-    return LintProblem(filename, lineno, None, type(error).__name__, text)
+    # lint prints its own location (path:line:col) before the rest of the message
+    return LintProblem(
+        getattr(error, "filename", None),
+        getattr(error, "lineno", None),
+        getattr(error, "col", None),
+        type(error).__name__,
+        str(error.with_where("")),
+    )
 
 
 def _missing_defaults(manager: HyperParameterManager) -> List[LintProblem]:

@@ -11,6 +11,7 @@ _CACHE: Dict[Tuple[str, str], Dict[str, Any]] = {}
 def env_data(path: str) -> dict:
     """The file's mapping as read (read once per process)."""
     if path not in _DATA:
+        from hpreg._text import join_fix
         from hpreg.errors import ValuesFileError
         from hpreg.io.files import load_values_file
 
@@ -18,10 +19,8 @@ def env_data(path: str) -> dict:
             _DATA[path] = load_values_file(path) or {}
         except ValuesFileError as error:
             # the script never names this file: say where it comes from
-            facts = {k: v for k, v in vars(error).items() if k != "message"}
-            raise ValuesFileError(
-                "{} (the file $HPREG_CONFIG names)".format(error.message), **facts
-            ) from None
+            note = "(the file $HPREG_CONFIG names)"
+            raise error.with_fix(join_fix(error.fix, note)) from None
     return _DATA[path]
 
 

@@ -6,12 +6,8 @@ from typing import Optional
 
 from hpreg.io import source as _source
 from hpreg.registry.checks import check_hints, coerce_to_default
-from hpreg.errors import (
-    AmbiguousNameError,
-    UnknownHyperparameterError,
-    did_you_mean,
-    suggestion_text,
-)
+from hpreg._text import did_you_mean, join_fix, suggestion
+from hpreg.errors import AmbiguousNameError, UnknownHyperparameterError
 from hpreg.registry.provenance import Provenance
 
 
@@ -39,14 +35,15 @@ def check_env_config(manager) -> None:
             known = set().union(*(m.names() for m in pool))
             suggestions = did_you_mean(name, known)
             raise UnknownHyperparameterError(
-                "{}: {}: unknown hyperparameter '{}' ($HPREG_CONFIG): no manager's "
-                "scan found it{}; scan the files that declare it before bind(), e.g. "
-                "{}.parse_file(path), or remove it from the file".format(
-                    where,
-                    name,
-                    name,
-                    suggestion_text(suggestions),
-                    manager.placeholder,
+                where="{}: {}".format(where, name),
+                problem="unknown hyperparameter '{}' ($HPREG_CONFIG): no manager's "
+                "scan found it".format(name),
+                fix=join_fix(
+                    suggestion(suggestions),
+                    "scan the files that declare it before bind(), e.g. "
+                    "{}.parse_file(path), or remove it from the file".format(
+                        manager.placeholder
+                    ),
                 ),
                 name=name,
                 path=path,
@@ -55,15 +52,15 @@ def check_env_config(manager) -> None:
         if len(owners[name]) > 1:
             (first, a), (second, b) = owners[name][:2]
             raise AmbiguousNameError(
-                "{}: {}: ambiguous hyperparameter ($HPREG_CONFIG): declared by two "
-                "managers, '{}' at {} and '{}' at {}; rename one of them".format(
-                    where,
-                    name,
+                where="{}: {}".format(where, name),
+                problem="ambiguous hyperparameter ($HPREG_CONFIG): declared by two "
+                "managers, '{}' at {} and '{}' at {}".format(
                     first.placeholder,
                     first.get_occurrences(a)[0].short_location,
                     second.placeholder,
                     second.get_occurrences(b)[0].short_location,
                 ),
+                fix="rename one of them",
                 name=name,
                 path=path,
                 managers=[first.placeholder, second.placeholder],

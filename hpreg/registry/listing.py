@@ -22,7 +22,8 @@ def render(
     """
     if fmt not in FORMATS:
         raise UsageError(
-            "unknown listing format {!r}; use one of {}".format(fmt, ", ".join(FORMATS))
+            problem="unknown listing format {!r}".format(fmt),
+            fix="use one of {}".format(", ".join(FORMATS)),
         )
     managers = list(managers)
     if fmt == "table":

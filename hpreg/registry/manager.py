@@ -29,9 +29,8 @@ from hpreg.errors import (
     NotLiteralNameException,
     ScanError,
     ScanWarning,
-    did_you_mean,
-    suggestion_text,
 )
+from hpreg._text import did_you_mean, join_fix, suggestion, with_article
 from hpreg.registry.checks import coerce_to_default
 from hpreg.registry.occurrences import (
     EMPTY,
@@ -161,7 +160,6 @@ class HyperParameterManager(ValuesFileMixin):
         return problems
 
     def _handle_problem(self, filename, problem, strict, collect):
-        where = _source.display_path(filename)
         if problem.kind == "syntax":
             error = skipped_file_error(filename, problem, self._current_key, strict)
             if strict:
@@ -179,13 +177,12 @@ class HyperParameterManager(ValuesFileMixin):
         }.get(problem.kind)
         if error_class is None:  # e.g. shadowing: only lint reports it
             return
-        location = "{}:{}".format(where, problem.lineno)
-        if problem.col is not None:
-            location += ":{}".format(problem.col)
         error = error_class(
-            "{}: {}".format(location, problem.message),
+            where=_source.position(filename, problem.lineno, problem.col),
+            problem=problem.message,
             filename=filename,
             lineno=problem.lineno,
+            col=problem.col,
             code=getattr(problem, "code", None),
         )
         if not collect:
@@ -235,15 +232,15 @@ class HyperParameterManager(ValuesFileMixin):
             first = self._defaults.get(name)
             if first is not None:
                 raise DoubleAssignmentException(
-                    "conflicting defaults for '{}': {!r} at {} and {!r} at {}; keep one "
-                    'default and write _("{}") elsewhere'.format(
+                    problem="conflicting defaults for '{}': {!r} at {} and {!r} at "
+                    "{}".format(
                         name,
                         first.value,
                         first.short_location,
                         occurrence.value,
                         occurrence.short_location,
-                        name,
                     ),
+                    fix='keep one default and write _("{}") elsewhere'.format(name),
                     name=name,
                     first=first,
                     second=occurrence,
@@ -333,18 +330,25 @@ class HyperParameterManager(ValuesFileMixin):
         suggestions: List[str] = []
         if rows:
             places = ", ".join(o.short_location for o in rows[:3])
-            message = (
+            problem = (
                 "hyperparameter '{}' has no value: it is used at {} without a default "
-                'and was never set; give it a default once, e.g. _("{}", <default>)'
-            ).format(name, places, name)
+                "and was never set".format(name, places)
+            )
+            fix = 'give it a default once, e.g. _("{}", <default>)'.format(name)
         else:
             suggestions = did_you_mean(name, self.known_names())
-            message = (
+            problem = (
                 "hyperparameter '{}' has no value: no default was found and it was "
-                'never set{}; give it a default, e.g. _("{}", <default>), and scan '
-                "the file that declares it"
-            ).format(name, suggestion_text(suggestions), name)
-        return MissingValueError(message, name=name, suggestions=suggestions)
+                "never set".format(name)
+            )
+            fix = join_fix(
+                suggestion(suggestions),
+                'give it a default, e.g. _("{}", <default>), and scan the file that '
+                "declares it".format(name),
+            )
+        return MissingValueError(
+            problem=problem, fix=fix, name=name, suggestions=suggestions
+        )
 
     def exists(self, hp_name: str) -> bool:
         """Whether the hyperparameter has a value."""
@@ -426,8 +430,9 @@ class HyperParameterManager(ValuesFileMixin):
             for prefix in _prefixes(name, self.separator):
                 if prefix in self._set:
                     raise ImpossibleTree(
-                        "'{}' is set both as a value and as a group of '{}'; "
-                        "set one of them".format(prefix, name),
+                        problem="'{}' is set both as a value and as a group of "
+                        "'{}'".format(prefix, name),
+                        fix="set one of them",
                         name=prefix,
                     )
 
@@ -476,16 +481,19 @@ class HyperParameterManager(ValuesFileMixin):
         for prefix in _prefixes(name, self.separator):
             if prefix in self._set:
                 raise ImpossibleTree(
-                    "cannot set '{}': '{}' is already set as a value; "
-                    "set '{}' as a whole or reset it".format(name, prefix, prefix),
+                    problem="cannot set '{}': '{}' is already set as a value".format(
+                        name, prefix
+                    ),
+                    fix="set '{}' as a whole or reset it".format(prefix),
                     name=name,
                 )
         if name in self._prefixes or self._has_set_under(name):
             raise ImpossibleTree(
-                "cannot set '{}' to a value: it is a group of other hyperparameters "
-                "({}); set those names instead".format(
+                problem="cannot set '{}' to a value: it is a group of other "
+                "hyperparameters ({})".format(
                     name, ", ".join(self.names_under(name)[:3])
                 ),
+                fix="set those names instead",
                 name=name,
             )
         self._set[name] = HyperParameterOccurrence(
@@ -708,11 +716,13 @@ def skipped_file_error(
     position = _source.position(filename, problem.lineno, problem.col)
     fix = "scan without this file" if strict else "use strict=True to stop here"
     error = ScanError(
-        "{}: skipped, {}; fix it, or {}".format(position, problem.message, fix),
-        filename,
-        problem.lineno,
-        problem.col,
-        getattr(problem, "code", None),
+        filename=filename,
+        lineno=problem.lineno,
+        offset=problem.col,
+        text=getattr(problem, "code", None),
+        where=position,
+        problem="skipped, {}".format(problem.message),
+        fix="fix it, or {}".format(fix),
     )
     error.col = problem.col
     error.key = key or filename
@@ -745,9 +755,10 @@ def _is_value_dict(node: dict) -> bool:
 
 def _tree_error(prefix, leaf, under) -> ImpossibleTree:
     return ImpossibleTree(
-        "'{}' is a value at {} and a group of '{}' at {}; rename one of them".format(
+        problem="'{}' is a value at {} and a group of '{}' at {}".format(
             prefix, leaf.short_location, under.name, under.short_location
         ),
+        fix="rename one of them",
         name=prefix,
         first=leaf,
         second=under,

@@ -404,14 +404,15 @@ class HyperParamNode:
                 and row.has_default_value
             ):
                 raise DoubleAssignmentException(
-                    "conflicting defaults for '{}': {!r} at {} and {!r} at {}; keep "
-                    "one default".format(
+                    problem="conflicting defaults for '{}': {!r} at {} and {!r} at "
+                    "{}".format(
                         occurrence.name,
                         row.value,
                         row.short_location,
                         occurrence.value,
                         occurrence.short_location,
                     ),
+                    fix="keep one default",
                     name=occurrence.name,
                     first=row,
                     second=occurrence,
@@ -483,7 +484,8 @@ class HyperParamTree:
     def validate(self) -> bool:
         if not self.is_valid(strict=True):
             raise ImpossibleTree(
-                "'{}' is both a value and a group".format(self.node.name)
+                problem="'{}' is both a value and a group".format(self.node.name),
+                fix="rename one of them",
             )
         for child in self.children.values():
             child.validate()
@@ -502,7 +504,8 @@ class HyperParamTree:
         tree.node.push(occurrence)
         if not tree.is_valid(strict=True):
             raise ImpossibleTree(
-                "'{}' is both a value and a group".format(occurrence.name)
+                problem="'{}' is both a value and a group".format(occurrence.name),
+                fix="rename one of them",
             )
 
     def _allocate(self, name: str) -> "HyperParamTree":

@@ -8,14 +8,14 @@ if TYPE_CHECKING:
 
 from hpreg.io import source as _source
 from hpreg.registry.checks import check_hints, coerce_to_default
+from hpreg._text import did_you_mean, join_fix, suggestion
 from hpreg.errors import (
     NotLiteralEvaluable,
     UnknownHyperparameterError,
     ValuesFileError,
     ValuesFileTypeError,
     ValueTypeError,
-    did_you_mean,
-    suggestion_text,
+    text_fields,
 )
 from hpreg.registry.provenance import Provenance
 
@@ -62,8 +62,10 @@ class ValuesFileMixin:
             return self
         if not isinstance(data, dict):
             raise ValuesFileError(
-                "{}: expected a mapping of hyperparameter names to values, got a {}; "
-                "write 'name: value' lines".format(where, type(data).__name__),
+                where=where,
+                problem="expected a mapping of hyperparameter names to values, got "
+                "a {}".format(type(data).__name__),
+                fix="write 'name: value' lines",
                 path=origin,
             )
         flat = self.flatten_tree(data)
@@ -81,8 +83,11 @@ class ValuesFileMixin:
             if known and name not in known:
                 suggestions = did_you_mean(name, known)
                 raise UnknownHyperparameterError(
-                    "{}: {}: unknown hyperparameter '{}'{} ('hpreg list' shows all "
-                    "names)".format(where, name, name, suggestion_text(suggestions)),
+                    where="{}: {}".format(where, name),
+                    problem="unknown hyperparameter '{}'".format(name),
+                    fix=join_fix(
+                        suggestion(suggestions), "('hpreg list' shows all names)"
+                    ),
                     name=name,
                     path=where,
                     suggestions=suggestions,
@@ -91,9 +96,9 @@ class ValuesFileMixin:
             try:
                 checked[name] = coerce_to_default(name, value, default, where)
             except ValueTypeError as error:
-                facts = {k: v for k, v in vars(error).items() if k != "message"}
-                facts.setdefault("path", where)
-                raise ValuesFileTypeError(error.message, **facts) from None
+                raise ValuesFileTypeError(
+                    path=where, name=name, **text_fields(error)
+                ) from None
             check_hints(name, checked[name], self.get_hints(name), where)
         return checked
 
@@ -103,9 +108,8 @@ def _fmt(serial_format: str) -> Optional[str]:
         return None
     if serial_format not in ("yaml", "json"):
         raise ValuesFileError(
-            "unsupported values format {!r}; use auto, yaml or json".format(
-                serial_format
-            )
+            problem="unsupported values format {!r}".format(serial_format),
+            fix="use auto, yaml or json",
         )
     return serial_format
 

@@ -9,6 +9,7 @@ import reprlib
 import sys
 from typing import Any, Callable, Dict, FrozenSet, Iterator, Optional, Tuple
 
+from hpreg._text import shorten
 from hpreg.errors import SweepError
 
 Point = Dict[str, Any]
@@ -55,10 +56,6 @@ def callable_repr(fn: Callable) -> str:
     """``<lambda>``, ``module.func`` or the object's repr, for sweep reprs."""
     name = getattr(fn, "__name__", None)
     return name if name else value_repr(fn)
-
-
-def shorten(text: str, width: int = 100) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 class Sweep:
@@ -208,8 +205,9 @@ class Sweep:
         for mapping in mappings:
             if not isinstance(mapping, dict):
                 raise SweepError(
-                    "derive(): positional arguments must be dicts of name -> "
-                    "function, got {}".format(value_repr(mapping))
+                    where="derive()",
+                    problem="positional arguments must be dicts of name -> "
+                    "function, got {}".format(value_repr(mapping)),
                 )
             items.update(mapping)
         items.update(fns)

@@ -608,9 +608,9 @@ def load_sweep(path):
         return load_function_sweep(match.group("path"), match.group("function"))
     if text.endswith(".py"):
         raise SweepFileError(
-            "{}: a Python sweep names its function; write {}:FUNCTION".format(
-                text, text
-            ),
+            where=text,
+            problem="a Python sweep names its function",
+            fix="write {}:FUNCTION".format(text),
             path=text,
             key="",
         )

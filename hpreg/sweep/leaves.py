@@ -9,8 +9,8 @@ import keyword
 from typing import Any, Callable, Iterator, List, Optional, Sequence
 
 from hpreg.sweep.sizes import seq_len
-
-from hpreg.sweep.base import Point, Sweep, callable_repr, shorten, value_repr
+from hpreg._text import shorten
+from hpreg.sweep.base import Point, Sweep, callable_repr, value_repr
 from hpreg.errors import SweepError
 
 
@@ -22,8 +22,10 @@ def _check_lets(where: str, names, lets) -> None:
     both = sorted(set(names) & set(lets), key=str)
     if both:
         raise SweepError(
-            "{}: let variable {!r} is also a hyperparameter name in this sweep; "
-            "rename the variable".format(where, both[0]),
+            where=where,
+            problem="let variable {!r} is also a hyperparameter name in this "
+            "sweep".format(both[0]),
+            fix="rename the variable",
             name=both[0],
         )
 
@@ -115,17 +117,20 @@ class Table(Sweep):
     def __init__(self, columns: Sequence[Any], rows: Sequence[Sequence[Any]]):
         if isinstance(columns, (str, bytes)) or not isinstance(columns, (list, tuple)):
             raise SweepError(
-                "table(): columns must be a list of names, got {}; e.g. "
-                "table(('d_model', 'd_ff'), [(512, 2048)])".format(value_repr(columns))
+                where="table()",
+                problem="columns must be a list of names, got {}".format(
+                    value_repr(columns)
+                ),
+                fix="e.g. table(('d_model', 'd_ff'), [(512, 2048)])",
             )
         self.columns = tuple(columns)
         seen = set()
         for column in self.columns:
             if column in seen:
                 raise SweepError(
-                    "table(): column {!r} appears twice; give each column once".format(
-                        column
-                    ),
+                    where="table()",
+                    problem="column {!r} appears twice".format(column),
+                    fix="give each column once",
                     name=column,
                 )
             seen.add(column)
@@ -133,16 +138,20 @@ class Table(Sweep):
         for i, row in enumerate(rows):
             if not isinstance(row, (list, tuple)):
                 raise SweepError(
-                    "table(): row {} is not a list or tuple of values: {}; write "
-                    "each row as [v1, v2, ...]".format(i, value_repr(row)),
+                    where="table()",
+                    problem="row {} is not a list or tuple of values: {}".format(
+                        i, value_repr(row)
+                    ),
+                    fix="write each row as [v1, v2, ...]",
                     row=i,
                 )
             if len(row) != len(self.columns):
                 raise SweepError(
-                    "table(): row {} has {} values for {} columns ({}); give every "
-                    "row one value per column".format(
+                    where="table()",
+                    problem="row {} has {} values for {} columns ({})".format(
                         i, len(row), len(self.columns), ", ".join(map(str, columns))
                     ),
+                    fix="give every row one value per column",
                     row=i,
                     values=len(row),
                     columns=len(self.columns),
@@ -183,12 +192,13 @@ class Zip(Sweep):
         lengths = [seq_len(axis.values) for axis in self.axes]
         if len(set(lengths)) > 1:
             raise SweepError(
-                "zip(): axes have different lengths ({}); give every axis the same "
-                "number of values".format(
+                where="zip()",
+                problem="axes have different lengths ({})".format(
                     ", ".join(
                         "{}: {}".format(a.name, n) for a, n in zip(self.axes, lengths)
                     )
                 ),
+                fix="give every axis the same number of values",
                 lengths={a.name: n for a, n in zip(self.axes, lengths)},
             )
         names = [axis.name for axis in self.axes]
@@ -255,13 +265,16 @@ class FromFunction(Sweep):
         where = "from_function({})".format(callable_repr(function))
         if not callable(function):
             raise SweepError(
-                "{}: not callable; pass a function returning points".format(where)
+                where=where,
+                problem="not callable",
+                fix="pass a function returning points",
             )
         result = function()
         if isinstance(result, dict) or not hasattr(result, "__iter__"):
             raise SweepError(
-                "{}: returned {}; return a list of points (dicts, or (name, value) "
-                "pairs)".format(where, value_repr(result))
+                where=where,
+                problem="returned {}".format(value_repr(result)),
+                fix="return a list of points (dicts, or (name, value) pairs)",
             )
         points = []
         for i, item in enumerate(result):
@@ -269,15 +282,18 @@ class FromFunction(Sweep):
                 point = dict(item)
             except (TypeError, ValueError):
                 raise SweepError(
-                    "{}: point {} is {}, neither a dict nor (name, value) pairs; "
-                    "return dicts or dict.items()".format(where, i, value_repr(item)),
+                    where=where,
+                    problem="point {} is {}, neither a dict nor (name, value) "
+                    "pairs".format(i, value_repr(item)),
+                    fix="return dicts or dict.items()",
                     index=i,
                 ) from None
             for name in point:
                 if not isinstance(name, str) or not name:
                     raise SweepError(
-                        "{}: point {} has the name {!r}; names are non-empty "
-                        "strings".format(where, i, name),
+                        where=where,
+                        problem="point {} has the name {!r}".format(i, name),
+                        fix="names are non-empty strings",
                         index=i,
                     )
             points.append(point)

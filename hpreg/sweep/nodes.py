@@ -58,13 +58,12 @@ class Product(Sweep):
                 if name in owner:
                     j = owner[name]
                     raise SweepError(
-                        "product(): {!r} is set by two factors ({} and {}); give "
-                        "each name to one factor, or use union() for alternatives "
-                        "and override() to replace values".format(
-                            name,
-                            _describe(self.factors[j]),
-                            _describe(factor),
+                        where="product()",
+                        problem="{!r} is set by two factors ({} and {})".format(
+                            name, _describe(self.factors[j]), _describe(factor)
                         ),
+                        fix="give each name to one factor, or use union() for "
+                        "alternatives and override() to replace values",
                         name=name,
                     )
                 owner[name] = i

@@ -20,10 +20,11 @@ def _missing_name(error: KeyError, point, where: str) -> Optional[SweepError]:
         return None
     known = ", ".join(sorted(k for k in point if isinstance(k, str))) or "none"
     return SweepError(
-        "{}: reads {!r}, which the point does not have (names so far: {}); set it "
-        "in this sweep, an earlier factor of an enclosing product or a let()".format(
-            where, missing, known
-        ),
+        where=where,
+        problem="reads {!r}, which the point does not have (names so far: "
+        "{})".format(missing, known),
+        fix="set it in this sweep, an earlier factor of an enclosing product or a "
+        "let()",
         missing=missing,
     )
 
@@ -49,22 +50,24 @@ class Derive(Sweep):
         for name, fn in self.fns.items():
             if not isinstance(name, str) or not name:
                 raise SweepError(
-                    "derive(): the name {!r} is not a non-empty string".format(name)
+                    where="derive()",
+                    problem="the name {!r} is not a non-empty string".format(name),
                 )
             if not callable(fn):
                 raise SweepError(
-                    "derive(): the value for {!r} is {}, not a function of the "
-                    "point; use product({}=...) for a fixed value".format(
-                        name, value_repr(fn), name
-                    ),
+                    where="derive()",
+                    problem="the value for {!r} is {}, not a function of the "
+                    "point".format(name, value_repr(fn)),
+                    fix="use product({}=...) for a fixed value".format(name),
                     name=name,
                 )
             if name in child._keys:
                 raise SweepError(
-                    "derive(): {!r} is already set by the sweep it derives from; "
-                    "derive a new name, or drop {!r} from that sweep".format(
-                        name, name
+                    where="derive()",
+                    problem="{!r} is already set by the sweep it derives from".format(
+                        name
                     ),
+                    fix="derive a new name, or drop {!r} from that sweep".format(name),
                     name=name,
                 )
         names = child._names | frozenset(self.fns)
@@ -121,8 +124,9 @@ class Where(Sweep):
     def __init__(self, child: Sweep, pred: Callable[[Point], Any]):
         if not callable(pred):
             raise SweepError(
-                "where(): {} is not a function of the point; pass e.g. "
-                "lambda p: p['d_model'] <= p['d_ff']".format(value_repr(pred))
+                where="where()",
+                problem="{} is not a function of the point".format(value_repr(pred)),
+                fix="pass e.g. lambda p: p['d_model'] <= p['d_ff']",
             )
         self.child = child
         self.children = (child,)
@@ -185,9 +189,10 @@ class Unique(Sweep):
 def _check_count(where: str, what: str, n: Any, low: int) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < low:
         raise SweepError(
-            "{}: {} must be an integer >= {}, got {}".format(
-                where, what, low, value_repr(n)
-            )
+            where=where,
+            problem="{} must be an integer >= {}, got {}".format(
+                what, low, value_repr(n)
+            ),
         )
     return n
 
@@ -207,8 +212,9 @@ class Shard(Sweep):
         _check_count(where, "k", k, 0)
         if k >= n:
             raise SweepError(
-                "{}: k must be in 0..{} (shard k of n, counted from 0)".format(
-                    where, n - 1
+                where=where,
+                problem="k must be in 0..{} (shard k of n, counted from 0)".format(
+                    n - 1
                 ),
                 k=k,
                 n=n,

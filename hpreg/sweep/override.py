@@ -182,8 +182,10 @@ class Override(Sweep):
         bad = sorted(top._lets & base._keys, key=str)
         if bad:
             raise SweepError(
-                "override(): let variable {!r} of the top sweep is also set by the "
-                "base; rename the variable".format(bad[0]),
+                where="override()",
+                problem="let variable {!r} of the top sweep is also set by the "
+                "base".format(bad[0]),
+                fix="rename the variable",
                 name=bad[0],
             )
         self.clash = top._names & base._keys

@@ -59,9 +59,7 @@ def split_top_level(text: str, item: str = "") -> List[str]:
 
 
 def _usage(item: str, problem: str, fix: str = _EXAMPLE) -> UsageError:
-    return UsageError(
-        "{}: {}; {}".format(item, problem, fix), item=item, problem=problem
-    )
+    return UsageError(where=item, problem=problem, fix=fix, item=item)
 
 
 def _element(text: str, item: str) -> Any:

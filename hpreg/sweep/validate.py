@@ -11,12 +11,8 @@ from hpreg.sweep.sizes import seq_len
 
 from hpreg.registry.checks import check_hints, coerce_to_default
 from hpreg.sweep.base import Point, Sweep
-from hpreg.errors import (
-    HintViolationError,
-    UnknownHyperparameterError,
-    did_you_mean,
-    suggestion_text,
-)
+from hpreg._text import did_you_mean, join_fix, suggestion
+from hpreg.errors import HintViolationError, UnknownHyperparameterError
 from hpreg.sweep.algebra import (
     Axis,
     Defaults,
@@ -72,9 +68,9 @@ class _Checker:
             return
         suggestions = did_you_mean(str(name), self.known)
         raise UnknownHyperparameterError(
-            "{}: unknown hyperparameter '{}'{} ('hpreg list' shows all names)".format(
-                where, name, suggestion_text(suggestions)
-            ),
+            where=where,
+            problem="unknown hyperparameter '{}'".format(name),
+            fix=join_fix(suggestion(suggestions), "('hpreg list' shows all names)"),
             name=name,
             suggestions=suggestions,
             path=self.source,
@@ -100,10 +96,11 @@ class _Checker:
             choices = self.manager.get_hints(name).get("choices")
             if choices is not None:
                 raise HintViolationError(
-                    "{}: '{}' has {} choices but the axis has {} values; sweep over "
-                    "its choices instead".format(
-                        where, name, len(choices), seq_len(values)
+                    where=where,
+                    problem="'{}' has {} choices but the axis has {} values".format(
+                        name, len(choices), seq_len(values)
                     ),
+                    fix="sweep over its choices instead",
                     name=name,
                     hint="choices",
                 )
