@@ -31,6 +31,7 @@ _EXPORTS = {
     "UnknownHyperparameterError": "hpreg.errors",
     "UsageError": "hpreg.errors",
     "ValuesFileError": "hpreg.errors",
+    "ValuesFileTypeError": "hpreg.errors",
     "ValueTypeError": "hpreg.errors",
     "get_manager": "hpreg.registry.managers",
     "managers": "hpreg.registry.managers",

@@ -105,6 +105,11 @@ class ValuesFileError(HpregError, ValueError):
     """A values file (YAML/JSON) that cannot be read or does not fit the registry."""
 
 
+class ValuesFileTypeError(ValuesFileError, ValueTypeError):
+    """A value read from a values file does not have its default's type (both a
+    ``ValuesFileError`` and a ``ValueTypeError``, so either ``except`` catches it)."""
+
+
 class ScanError(HpregError, SyntaxError):
     """A source file that does not parse, raised with ``strict=True``."""
 

@@ -113,7 +113,8 @@ def registry_strict_scan():
 def env_config_missing():
     os.environ["HPREG_CONFIG"] = "missing.yaml"
     try:
-        hpreg.HyperParameterManager("_")
+        manager = hpreg.HyperParameterManager("_")  # creating it does not fail
+        manager("lr", 0.1)  # reading a value does
     finally:
         del os.environ["HPREG_CONFIG"]
 

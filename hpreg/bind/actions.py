@@ -128,20 +128,7 @@ class _HpActions:
 
     def _load(self, path: str, serial_format: str) -> None:
         data = read_values(path, serial_format, self._action_option("serial-format"))
-        where = _source.display_path(path)
-        if not isinstance(data, dict):
-            raise ValuesFileError(
-                "{}: expected a mapping of hyperparameter names to values, got {}; "
-                "write 'name: value' lines".format(where, type(data).__name__),
-                path=path,
-                key=None,
-            )
-        manager = self.manager
-        checked = manager.check_values(manager.flatten_tree(data), where)
-        for name, value in checked.items():
-            check_hints(name, value, manager.get_hints(name), where)
-        for name, value in checked.items():
-            manager.set_value(name, value, Provenance("file", path))
+        self.manager.set_checked(data, path, source="file")
 
     def _save(self, path: str, serial_format: str) -> None:
         fmt = _resolve_format(path, serial_format, self._action_option("serial-format"))

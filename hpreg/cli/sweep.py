@@ -240,17 +240,9 @@ def _plain(point):
 
 def nest(point: Dict[str, Any], separator: str = ".") -> Dict[str, Any]:
     """A flat point as the nested mapping ``_.save`` writes."""
-    tree: Dict[str, Any] = {}
-    for name, value in point.items():
-        parts = str(name).split(separator)
-        level = tree
-        for part in parts[:-1]:
-            child = level.get(part)
-            if not isinstance(child, dict):
-                child = level[part] = {}
-            level = child
-        level[parts[-1]] = _plain(value)
-    return tree
+    from hpreg.io.tree import nest_flat
+
+    return nest_flat({name: _plain(value) for name, value in point.items()}, separator)
 
 
 def write_points(sweep, out_dir: str, stem: str, force: bool = False) -> int:

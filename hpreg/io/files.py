@@ -14,6 +14,7 @@ import yaml
 
 from hpreg.io.limits import BoundedYamlLoading, DuplicateJsonKey, load_json_text
 from hpreg.io.source import display_path
+from hpreg.io.tree import plain_value
 from hpreg.errors import HpregError, UsageError, ValuesFileError
 
 __all__ = [
@@ -398,9 +399,6 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
     return data
 
 
-_SCALARS = (type(None), bool, int, float, str)
-
-
 def plain_values(tree: dict, path, separator: str = ".") -> dict:
     """``tree`` as YAML and JSON can hold it (tuples and sets become lists).
 
@@ -408,15 +406,7 @@ def plain_values(tree: dict, path, separator: str = ".") -> dict:
     ``ValuesFileError`` naming the file and the hyperparameter.
     """
 
-    def plain(value, key):
-        if isinstance(value, _SCALARS):
-            return value
-        if isinstance(value, (list, tuple)):
-            return [plain(v, key) for v in value]
-        if isinstance(value, (set, frozenset)):
-            return sorted((plain(v, key) for v in value), key=repr)
-        if isinstance(value, dict):
-            return {k: plain(v, key) for k, v in value.items()}
+    def unsavable(value, key):
         raise ValuesFileError(
             "{}: cannot save '{}': {!r} is a {}, which YAML and JSON cannot hold; "
             "give it a number, string, bool, None, list or dict value".format(
@@ -437,7 +427,7 @@ def plain_values(tree: dict, path, separator: str = ".") -> dict:
             ):
                 out[key] = walk(value, name)
             else:
-                out[key] = plain(value, name)
+                out[key] = plain_value(value, lambda v, name=name: unsavable(v, name))
         return out
 
     return walk(tree, "")
@@ -487,16 +477,3 @@ def write_atomic(path, data: Union[str, bytes]) -> None:
             path=path,
             key=None,
         ) from None
-
-
-def flatten_nested(values: dict, separator: str = ".", prefix: str = "") -> dict:
-    """``{"model": {"width": 64}}`` gives ``{"model.width": 64}`` (an empty mapping
-    stays a value), the way a nested values file names its hyperparameters."""
-    flat: Dict[str, Any] = {}
-    for key, value in values.items():
-        name = "{}{}{}".format(prefix, separator, key) if prefix else str(key)
-        if isinstance(value, dict) and value:
-            flat.update(flatten_nested(value, separator, name))
-        else:
-            flat[name] = value
-    return flat

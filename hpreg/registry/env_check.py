@@ -25,8 +25,7 @@ def check_env_config(manager) -> None:
     path = os.environ.get("HPREG_CONFIG")
     if not path:
         return
-    from hpreg.registry.env import env_values
-    from hpreg.io.files import load_values_file
+    from hpreg.registry.env import env_data, env_values
     from hpreg.registry.managers import managers
 
     where = _source.display_path(path)
@@ -70,16 +69,13 @@ def check_env_config(manager) -> None:
                 managers=[first.placeholder, second.placeholder],
             )
     mine = set(manager.names())
-    data = load_values_file(path)
+    data = env_data(path)
     values = {
         name: value
         for name, value in manager.flatten_tree(data).items()
         if name in mine
     }
-    for name, value in values.items():
-        value = coerce_to_default(name, value, manager.get_default(name), where)
-        check_hints(name, value, manager.get_hints(name), where)
-        values[name] = value
+    values = manager.check_values(values, where)
     for name in list(getattr(manager, "_env_names", ())):
         if name not in values and _source_of(manager, name) == "env":
             manager.unset(name)

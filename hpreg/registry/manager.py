@@ -33,7 +33,7 @@ from hpreg.errors import (
     did_you_mean,
     suggestion_text,
 )
-from hpreg.registry.checks import coerce_to_default, with_article
+from hpreg.registry.checks import coerce_to_default
 from hpreg.registry.occurrences import (
     EMPTY,
     EmptyValue,
@@ -80,6 +80,7 @@ class HyperParameterManager(ValuesFileMixin):
         self.scan_errors: List[Any] = []
         self._problems: List[Any] = []
         self._env_names: Dict[str, Any] = {}
+        self._env_error: Optional[Exception] = None
         _apply_env_config(self)
         return self
 
@@ -322,6 +323,8 @@ class HyperParameterManager(ValuesFileMixin):
             pass
         if not isinstance(name, str) or not name:
             raise self._bad_name(name)
+        if self._env_error is not None:
+            raise self._env_error
         if self._has_set_under(name) or (
             name in self._prefixes and not self._has_value(name)
         ):
@@ -378,6 +381,8 @@ class HyperParameterManager(ValuesFileMixin):
 
     def get_values(self) -> Dict[str, Any]:
         """Every hyperparameter that has a value, by flat dotted name."""
+        if self._env_error is not None:
+            raise self._env_error
         values = {}
         for name in self._order:
             value = self._effective(name)
@@ -460,30 +465,17 @@ class HyperParameterManager(ValuesFileMixin):
 
     def flatten_tree(self, tree: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
         """Nested names to flat dotted ones; a known leaf keeps a dict value whole."""
-        flat: Dict[str, Any] = {}
+        from hpreg.io.tree import flatten_nested
 
-        def walk(node, key):
-            if isinstance(node, dict) and key and node.get(DICT_ANNOTATION):
-                flat[key] = {k: v for k, v in node.items() if k != DICT_ANNOTATION}
-                return
-            if not isinstance(node, dict) or (key and self._is_known_leaf(key, node)):
-                flat[key] = node
-                return
-            if not node and key:
-                flat[key] = node
-                return
-            for child_key, child in node.items():
-                if child_key == DICT_ANNOTATION:
-                    continue
-                if not isinstance(child_key, str):
-                    raise ImpossibleTree(
-                        "tree keys must be strings, but {!r} under '{}' is {}".format(
-                            child_key, key, with_article(type(child_key).__name__)
-                        )
-                    )
-                walk(child, key + self.separator + child_key if key else child_key)
+        def keep_whole(name: str, node: dict) -> bool:
+            return bool(node.get(DICT_ANNOTATION)) or self._is_known_leaf(name, node)
 
-        walk(dict(tree), prefix)
+        flat = flatten_nested(
+            dict(tree), self.separator, prefix, keep_whole, strict_keys=True
+        )
+        for name, value in flat.items():
+            if isinstance(value, dict) and DICT_ANNOTATION in value:
+                flat[name] = {k: v for k, v in value.items() if k != DICT_ANNOTATION}
         return flat
 
     def _is_known_leaf(self, name: str, value: dict) -> bool:
@@ -709,7 +701,7 @@ class HyperParameterManager(ValuesFileMixin):
             name not in self._set and self._has_set_under(name)
         ):
             self._values.pop(name, None)
-        else:
+        elif self._env_error is None:  # else every read goes the slow way and raises
             self._values[name] = value
         if not self._has_value(name) and name not in self._parsed:
             self._order.pop(name, None)
@@ -779,9 +771,16 @@ def _apply_env_config(manager: HyperParameterManager) -> None:
     path = os.environ.get("HPREG_CONFIG")
     if not path:
         return
+    from hpreg.errors import ValuesFileError
     from hpreg.registry.env import env_values
 
-    for name, value in env_values(path, manager.separator).items():
+    try:
+        values = env_values(path, manager.separator)
+    except ValuesFileError as error:
+        # ``from hpreg.m import _`` must not fail: the first value read raises it
+        manager._env_error = error
+        return
+    for name, value in values.items():
         manager._set_value(name, value, Provenance("env", path))
         manager._env_names[name] = value
 

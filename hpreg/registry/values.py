@@ -7,11 +7,13 @@ if TYPE_CHECKING:
     from typing import Any, Dict, Mapping, Optional
 
 from hpreg.io import source as _source
-from hpreg.registry.checks import coerce_to_default
+from hpreg.registry.checks import check_hints, coerce_to_default
 from hpreg.errors import (
     NotLiteralEvaluable,
     UnknownHyperparameterError,
     ValuesFileError,
+    ValuesFileTypeError,
+    ValueTypeError,
     did_you_mean,
     suggestion_text,
 )
@@ -19,7 +21,12 @@ from hpreg.registry.provenance import Provenance
 
 
 class ValuesFileMixin:
-    """``save``/``load`` and the checks a values file goes through (names, types)."""
+    """``save``/``load`` and the one path every values file goes through.
+
+    ``_.load``, ``--hp-load``, ``$HPREG_CONFIG`` and the runner's point files all
+    read -> flatten -> coerce to the default's type -> check type and hints ->
+    set with provenance, here.
+    """
 
     def save(self, path: str, serial_format: str = "auto"):
         """Write current values to YAML (nested) or JSON, chosen by extension.
@@ -43,7 +50,9 @@ class ValuesFileMixin:
         return self
 
     def set_checked(self, data: Any, origin: str, source: str = "file"):
-        """Set values from a mapping read from ``origin``, checking names and types."""
+        """Set values from a mapping read from ``origin``: flattened, each name
+        checked against the scan, each value coerced to its default's type and
+        checked against its hints, then set with ``source`` as provenance."""
         where = _source.display_path(origin)
         if data is None:
             return self
@@ -56,11 +65,12 @@ class ValuesFileMixin:
         flat = self.flatten_tree(data)
         checked = self.check_values(flat, where)
         for name, value in checked.items():
-            self._set_value(name, value, Provenance(source, origin))
+            self.set_value(name, value, Provenance(source, origin))
         return self
 
     def check_values(self, values: Mapping[str, Any], where: str) -> Dict[str, Any]:
-        """Names checked against the scan, values against their defaults' types."""
+        """Names checked against the scan, values against their defaults' types
+        and their hints (``low``/``high``, ``choices``)."""
         known = self.known_names()
         checked = {}
         for name, value in values.items():
@@ -76,8 +86,11 @@ class ValuesFileMixin:
             default = self.get_default(name)
             try:
                 checked[name] = coerce_to_default(name, value, default, where)
-            except TypeError as error:
-                raise ValuesFileError(str(error), path=where, name=name) from None
+            except ValueTypeError as error:
+                facts = {k: v for k, v in vars(error).items() if k != "message"}
+                facts.setdefault("path", where)
+                raise ValuesFileTypeError(error.message, **facts) from None
+            check_hints(name, checked[name], self.get_hints(name), where)
         return checked
 
 

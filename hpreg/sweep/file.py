@@ -12,7 +12,8 @@ import re
 from typing import Any, Callable, Dict, List, Optional
 
 from hpreg.sweep import algebra
-from hpreg.io.files import flatten_nested, load_values_file, load_yaml_file
+from hpreg.io.files import load_values_file, load_yaml_file
+from hpreg.io.tree import flatten_nested
 from hpreg.sweep.function import load_function_sweep
 from hpreg.sweep.expressions import (
     MAX_FLOAT_AXIS,
