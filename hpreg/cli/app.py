@@ -25,7 +25,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        take_extras = getattr(args, "take_extras", None)
+        if extras and take_extras is not None:
+            extras = take_extras(args, extras)  # `hpreg sweep FILE --count lr=0.3`
+        if extras:
+            parser.error("unrecognized arguments: {}".format(" ".join(extras)))
     except SystemExit as stop:  # argparse: --help (0) or a usage error (2)
         return _exit_code(stop)
     if not getattr(args, "func", None):

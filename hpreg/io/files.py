@@ -7,6 +7,7 @@ for plain scalars (``1e-3`` is a float, ``no`` a string, ``010`` the int 10).
 import json
 import os
 import re
+import stat
 import uuid
 from typing import Any, Dict, Optional, Type, Union
 
@@ -341,7 +342,7 @@ def dump_yaml(data: Any) -> str:
     )
 
 
-def _format_of(path):
+def format_of(path):
     ext = os.path.splitext(str(path))[1].lower()
     if ext in (".yaml", ".yml"):
         return "yaml"
@@ -361,7 +362,7 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
 
     ``fmt`` ("yaml" or "json") forces a format. An empty YAML file is an empty mapping.
     """
-    fmt = fmt or _format_of(path)
+    fmt = fmt or format_of(path)
     text = read_text(path, ValuesFileError)
     if fmt == "yaml":
         data = load_yaml_text(text, source=str(path))
@@ -443,7 +444,7 @@ def _jsonable(data):
 
 def dump_values_file(path, data: dict, fmt: Optional[str] = None) -> None:
     """Write ``data`` as YAML or JSON by extension (or ``fmt``), atomically."""
-    fmt = fmt or _format_of(path)
+    fmt = fmt or format_of(path)
     if fmt == "yaml":
         text = dump_yaml(data)
     else:
@@ -455,14 +456,23 @@ def write_atomic(path, data: Union[str, bytes]) -> None:
     """Write ``data`` through a temporary file and a rename: never a half file.
 
     A folder that is missing or not writable is a ``ValuesFileError`` naming the path.
+    A symlink is written through (its target is replaced, the link stays) and an
+    existing file keeps its permissions; a new file gets the umask's.
     """
     path = str(path)
-    tmp = "{}.{}-{}.tmp".format(path, os.getpid(), uuid.uuid4().hex[:8])
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = None
+    tmp = "{}.{}-{}.tmp".format(target, os.getpid(), uuid.uuid4().hex[:8])
     raw = data if isinstance(data, bytes) else data.encode("utf-8")
     try:
         with open(tmp, "xb") as f:
+            if mode is not None:
+                os.chmod(tmp, mode)
             f.write(raw)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as error:
         try:
             os.unlink(tmp)

@@ -34,10 +34,14 @@ class ValuesFileMixin:
         A non-literal default is code, not a value: it is left out, so loading
         the file back never replaces the code with its text.
         """
-        from hpreg.io.files import dump_values_file, plain_values
+        from hpreg.io.files import dump_values_file, format_of, plain_values
+        from hpreg.io.writable import check_tree
 
         fmt = _fmt(serial_format)
         tree = plain_values(_without_code(self.get_tree()), path, self.separator)
+        # YAML escapes text that is not UTF-8 and reads it back; JSON here cannot
+        yaml_file = (fmt or format_of(path)) == "yaml"
+        check_tree(tree, path, self.separator, escapes=yaml_file)
         dump_values_file(path, tree, fmt)
         return self
 

@@ -239,7 +239,9 @@ class Sweep:
     def sample(self, n: int, seed: Any = None) -> "Sweep":
         """``n`` distinct points drawn uniformly, in draw order, without enumerating.
 
-        The indices are ``random.Random(seed).sample(range(len(s)), n)``.
+        The indices are ``random.Random(seed).sample(range(len(s)), n)``. A sweep
+        that filters (``where``, ``unique``) is enumerated once, when first drawn
+        from, and the indices index ``list(s)``.
         """
         from hpreg.sweep.ops import Sample
 

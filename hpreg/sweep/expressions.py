@@ -9,6 +9,7 @@ import ast
 import math
 import operator
 import re
+import sys
 from decimal import Decimal, InvalidOperation
 from collections.abc import Sequence
 from typing import Any, Callable, Mapping, Optional, Tuple
@@ -127,7 +128,17 @@ def make_range(*args):
         args = (0,) + args
     if all(isinstance(arg, int) for arg in args):
         return range(*args)
-    return FloatRange(*args)
+    values = FloatRange(*args)
+    if values._len > sys.maxsize:  # lazy, but past what len() and indexing take
+        from hpreg.sweep.sizes import how_many
+
+        raise ValueError(
+            "a float range of {} values is too long (a sweep axis takes at most {} "
+            "floats); use a larger step, or ints".format(
+                how_many(values._len), MAX_FLOAT_AXIS
+            )
+        )
+    return values
 
 
 def _check_length(value):

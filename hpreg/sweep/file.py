@@ -237,7 +237,7 @@ def _parse_entry(value: Any, ctx: _Context, full: str):
                 "{!r} is not a range".format(value),
                 "write range(stop), range(start, stop) or range(start, stop, step)",
             )
-        if len(axis) == 0:
+        if not axis:
             raise ctx.error(
                 "{} is empty (the end is excluded)".format(value.strip()),
                 "check the bounds and the step's sign",

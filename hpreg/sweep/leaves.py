@@ -8,6 +8,8 @@ import itertools
 import keyword
 from typing import Any, Callable, Iterator, List, Optional, Sequence
 
+from hpreg.sweep.sizes import seq_len
+
 from hpreg.sweep.base import Point, Sweep, callable_repr, shorten, value_repr
 from hpreg.errors import SweepError
 
@@ -74,7 +76,7 @@ class Axis(Sweep):
     def __init__(self, name: Any, values: Sequence):
         self.name = name
         self.values = values if isinstance(values, range) else tuple(values)
-        self._init([name], (), [name], len(self.values))
+        self._init([name], (), [name], seq_len(self.values))
 
     def _iter(self, ctx: Point) -> Iterator[Point]:
         name = self.name
@@ -178,7 +180,7 @@ class Zip(Sweep):
     def __init__(self, axes: Sequence[Axis]):
         self.axes = tuple(axes)
         self.children = self.axes
-        lengths = [len(axis.values) for axis in self.axes]
+        lengths = [seq_len(axis.values) for axis in self.axes]
         if len(set(lengths)) > 1:
             raise SweepError(
                 "zip(): axes have different lengths ({}); give every axis the same "

@@ -8,6 +8,8 @@ import itertools
 from bisect import bisect_right
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from hpreg.sweep.sizes import seq_len
+
 from hpreg.sweep.base import Point, Sweep
 from hpreg.sweep.leaves import Axis, Fixed, Let, _call_repr, _check_lets, _describe
 from hpreg.errors import SweepError
@@ -88,7 +90,7 @@ class Product(Sweep):
             self._leaves = tuple(columns)
             self._leaf_names = tuple(name for name, _ in columns)
             self._leaf_values = tuple(values for _, values in columns)
-            self._eager = sum(map(len, self._leaf_values)) <= _EAGER_VALUES
+            self._eager = sum(map(seq_len, self._leaf_values)) <= _EAGER_VALUES
             return
         # Runs of plain axes between other factors enumerate as one fast block.
         blocks: List[Sweep] = []
@@ -147,7 +149,7 @@ class Product(Sweep):
         if self._leaves is not None:
             picked = []
             for values in reversed(self._leaf_values):
-                index, i = divmod(index, len(values))
+                index, i = divmod(index, seq_len(values))
                 picked.append(values[i])
             picked.reverse()
             point = ctx.copy()
@@ -179,7 +181,7 @@ def _with_ctx(ctx: Point, names: Sequence[Any], combos) -> Iterator[Point]:
 
 def _odometer(seqs: Sequence[Sequence]) -> Iterator[tuple]:
     """``itertools.product(*seqs)`` without copying the sequences."""
-    lengths = [len(seq) for seq in seqs]
+    lengths = [seq_len(seq) for seq in seqs]
     if 0 in lengths:
         return
     indices = [0] * len(seqs)

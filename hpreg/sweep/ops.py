@@ -6,8 +6,10 @@ import sys
 from types import MappingProxyType
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
-from hpreg.sweep.base import Point, Sweep, callable_repr, freeze_point, value_repr
-from hpreg.sweep.leaves import _check_lets, _describe, _keyword_safe
+from hpreg.sweep.sizes import freeze_point_typed
+
+from hpreg.sweep.base import Point, Sweep, callable_repr, value_repr
+from hpreg.sweep.leaves import _check_lets, _keyword_safe
 from hpreg.errors import SweepError
 
 
@@ -165,10 +167,13 @@ class Unique(Sweep):
     def _iter(self, ctx: Point) -> Iterator[Point]:
         seen, lets = set(), self._lets
         for point in self.child._iter(ctx):
+            # 1, True and 1.0 are different values (issue 8)
             if lets:
-                key = freeze_point({k: v for k, v in point.items() if k not in lets})
+                key = freeze_point_typed(
+                    {k: v for k, v in point.items() if k not in lets}
+                )
             else:
-                key = freeze_point(point)
+                key = freeze_point_typed(point)
             if key not in seen:
                 seen.add(key)
                 yield point
@@ -242,7 +247,14 @@ def sample_indices(size: int, n: int, seed: Any) -> List[int]:
 
 
 class Sample(Sweep):
-    """``n`` distinct points of ``child`` drawn uniformly with ``seed``, in draw order."""
+    """``n`` distinct points of ``child`` drawn uniformly with ``seed``, in draw order.
+
+    A child without a cheap length (``where``, ``unique``) is listed when drawn from,
+    and the indices are drawn from that list: the same points for the same seed as
+    sampling ``list(child)``. Such a sample has no ``indices`` until drawn.
+    """
+
+    _drawn: Optional[tuple] = None  # (ctx, points, indices) of a listed child
 
     def __init__(
         self,
@@ -254,37 +266,58 @@ class Sample(Sweep):
         where = "sample({})".format(value_repr(n))
         _check_count(where, "n", n, 0)
         size = child._count_cheaply()
-        if size is None:
-            raise SweepError(
-                "{}: {} has no cheap length because it {}; sample before filtering, "
-                "or draw from list(s) with random.sample".format(
-                    where, _describe(child), child._nolen
-                ),
-                n=n,
-            )
-        if n > size:
-            raise SweepError(
-                "{}: the sweep has only {} points, so {} distinct ones cannot be "
-                "drawn; ask for at most {}".format(where, size, n, size),
-                n=n,
-                size=size,
-            )
         self.child, self.n, self.seed = child, n, seed
         self.children = (child,)
+        if size is None:
+            self.indices = None if indices is None else tuple(indices)
+            self._init(child._names, child._lets, child._always, n)
+            return
+        _check_sample_size(where, n, size)
         if indices is None:
             indices = sample_indices(size, n, seed)
         self.indices = tuple(indices)
         self._init(child._names, child._lets, child._always, n)
 
+    def _draw(self, ctx: Point):
+        """The listed child's points and the drawn indices, for a filtered child."""
+        drawn = self._drawn
+        if drawn is not None and drawn[0] == ctx:
+            return drawn[1], drawn[2]
+        points = list(self.child._iter(ctx))
+        _check_sample_size("sample({})".format(self.n), self.n, len(points))
+        indices = self.indices
+        if indices is None or ctx:
+            indices = tuple(sample_indices(len(points), self.n, self.seed))
+        if not ctx:
+            self.indices = indices
+        self._drawn = (dict(ctx), points, indices)
+        return points, indices
+
     def _iter(self, ctx: Point) -> Iterator[Point]:
         child = self.child
+        if child._count_cheaply() is None:
+            points, indices = self._draw(ctx)
+            return (dict(points[i]) for i in indices)
         return (child._get(i, ctx) for i in self.indices)
 
     def _get(self, index: int, ctx: Point) -> Point:
+        if self.child._count_cheaply() is None:
+            points, indices = self._draw(ctx)
+            return dict(points[indices[index]])
         return self.child._get(self.indices[index], ctx)
 
     def _repr(self) -> str:
         return "{!r}.sample({}, seed={!r})".format(self.child, self.n, self.seed)
+
+
+def _check_sample_size(where: str, n: int, size: int) -> None:
+    if n > size:
+        raise SweepError(
+            "{}: the sweep has only {} points, so {} distinct ones cannot be "
+            "drawn; ask for at most {}".format(where, size, n, size),
+            n=n,
+            size=size,
+        )
 
 
 class Defaults(Sweep):

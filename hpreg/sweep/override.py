@@ -58,7 +58,7 @@ def _collapse(node: Sweep, pins: FrozenSet) -> Sweep:
     if isinstance(node, Axis):
         values = node.values
         if isinstance(values, range):
-            count = 1 if len(values) else 0
+            count = 1 if values else 0
         else:
             first = freeze(values[0]) if values else None
             count = sum(1 for v in values if freeze(v) == first)

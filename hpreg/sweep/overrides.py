@@ -84,7 +84,7 @@ def _range(arguments: str, item: str):
         values = make_range(*args)
     except (TypeError, ValueError) as exc:
         raise _usage(item, str(exc), fix) from None
-    if len(values) == 0:
+    if not values:
         raise _usage(
             item,
             "the range is empty (the end is excluded)",

@@ -7,6 +7,8 @@ function sweeps are checked point by point as points are drawn.
 
 from typing import Any, Dict, Iterator, Optional, Set
 
+from hpreg.sweep.sizes import seq_len
+
 from hpreg.registry.checks import check_hints, coerce_to_default
 from hpreg.sweep.base import Point, Sweep
 from hpreg.errors import (
@@ -91,7 +93,7 @@ class _Checker:
         self.check_name(name, where)
         if name in self.variables or name in self.pinned:
             return
-        if isinstance(values, range) and len(values) > _RANGE_SCAN_LIMIT:
+        if isinstance(values, range) and seq_len(values) > _RANGE_SCAN_LIMIT:
             # A long range: its type is int and its extremes bound every value.
             self.check_value(name, values[0], where)
             self.check_value(name, values[-1], where)
@@ -100,7 +102,7 @@ class _Checker:
                 raise HintViolationError(
                     "{}: '{}' has {} choices but the axis has {} values; sweep over "
                     "its choices instead".format(
-                        where, name, len(choices), len(values)
+                        where, name, len(choices), seq_len(values)
                     ),
                     name=name,
                     hint="choices",
