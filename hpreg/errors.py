@@ -164,6 +164,10 @@ class BadCallError(HpregError, ValueError):
     """A manager call with the wrong number of arguments."""
 
 
+class BadNameError(BadCallError, TypeError):
+    """A manager call whose name is not a non-empty string (``_(None)``)."""
+
+
 class MissingValueError(HpregError, KeyError):
     """A hyperparameter was read but has no default and no value set."""
 
@@ -181,6 +185,10 @@ class ValueTypeError(HpregError, TypeError):
 
 class HintViolationError(HpregError, ValueError):
     """A value outside its ``choices`` / ``low`` / ``high`` hints."""
+
+
+class BadHintError(HintViolationError):
+    """A hint that is not what it must be (``choices=5``, ``choices="abc"``)."""
 
 
 class ValuesFileError(HpregError, ValueError):

@@ -15,7 +15,7 @@ import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 from hpreg._text import article
-from hpreg.registry.checks import check_hints, coerce_to_default
+from hpreg.registry.checks import bad_hint, check_hints, coerce_to_default
 from hpreg.registry.env_check import check_env_config
 from hpreg.bind.actions import (
     ACTIONS,
@@ -180,8 +180,10 @@ class _Option:
         if isinstance(text, StringAsDefault):
             return str(text)
         value = _parse_value(text, self.reference)
+        # argparse checks valid choices; check_hints reports a bad choices hint
+        hints = self.hints if bad_hint(self.hints) else _without(self.hints, "choices")
         try:
-            check_hints(self.name, value, _without(self.hints, "choices"))
+            check_hints(self.name, value, hints)
         except HpregError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
         return value
@@ -277,6 +279,13 @@ def _any_literal(text: str) -> Any:
     """A value for a default that fixes no type: YAML first, then a Python literal."""
     values = list(_candidates(text))
     if not values:
+        if text.strip()[:1] in "[{":  # a list or dict that does not parse
+            from hpreg.io.files import parse_scalar
+
+            try:
+                parse_scalar(text)
+            except HpregError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
         return text
     if isinstance(values[0], str) and len(values) > 1:
         return values[1]  # None, (1, 2), ... are Python spellings YAML reads as text

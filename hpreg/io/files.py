@@ -227,6 +227,8 @@ def parse_scalar(text: str, where: Optional[str] = None) -> Any:
     stripped = text.strip()
     if not stripped:
         return text
+    if stripped[0] in "[{":
+        stripped = _hydra_flow(stripped, text, where)
     try:
         node = yaml.compose(stripped, Loader=HpregLoader)
     except yaml.YAMLError as exc:
@@ -259,6 +261,80 @@ def parse_scalar(text: str, where: Optional[str] = None) -> Any:
         ) from None
     finally:
         loader.dispose()
+
+
+def _hydra_flow(text: str, original: str, where: Optional[str]) -> str:
+    """Hydra's flow dicts in YAML's spelling: ``{a:1,b:{c:x}}`` -> ``{a: 1,b: {c: x}}``.
+
+    YAML reads ``a:1`` in a flow mapping as the key ``"a:1"`` with a null value;
+    Hydra (and hpreg) end a dict entry's key at its first ``:``. A dict entry with
+    no ``:`` (``{a}``, ``{a,b}``) is a UsageError, not a key with a null value.
+    Text whose brackets or quotes do not balance is returned unchanged, for YAML to
+    report.
+    """
+    out: list = []
+    stack: list = []  # per open bracket: [bracket, entry has its ':', entry start]
+    quote = None
+    token_start = True  # where a quoted scalar may begin
+    i, end = 0, len(text)
+    while i < end:
+        char = text[i]
+        if quote:
+            out.append(char)
+            if quote == '"' and char == "\\" and i + 1 < end:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if char == quote:
+                if quote == "'" and text[i + 1 : i + 2] == "'":  # '' inside '...'
+                    out.append("'")
+                    i += 2
+                    continue
+                quote = None
+            i += 1
+            continue
+        if char in "'\"" and token_start:
+            quote, token_start = char, False
+        elif char in "[{":
+            stack.append([char, False, i + 1])
+            token_start = True
+        elif char in ",]}":
+            if not stack:
+                return text
+            bracket, has_colon, start = stack[-1]
+            entry = text[start:i].strip()
+            if bracket == "{" and entry and not has_colon:
+                raise UsageError(
+                    "{}: cannot parse value {!r}: the dict entry {!r} has no ':'; "
+                    "write {{key:value, ...}}, or quote it to pass a string".format(
+                        where or "value", original, entry
+                    ),
+                    value=original,
+                    problem="dict entry without ':'",
+                )
+            if char == ",":
+                stack[-1][1:] = [False, i + 1]
+                token_start = True
+            elif (char == "]") != (bracket == "["):
+                return text
+            else:
+                stack.pop()
+                token_start = False
+        elif char == ":" and stack and stack[-1][0] == "{" and not stack[-1][1]:
+            stack[-1][1] = True
+            token_start = True
+            out.append(char)
+            if i + 1 < end and not text[i + 1].isspace():
+                out.append(" ")
+            i += 1
+            continue
+        elif not char.isspace():
+            token_start = False
+        out.append(char)
+        i += 1
+    if quote or stack:
+        return text
+    return "".join(out)
 
 
 def dump_yaml(data: Any) -> str:

@@ -7,7 +7,12 @@ if TYPE_CHECKING:
     from typing import Any, Optional
 
 from hpreg._text import with_article
-from hpreg.errors import HintViolationError, NotLiteralEvaluable, ValueTypeError
+from hpreg.errors import (
+    BadHintError,
+    HintViolationError,
+    NotLiteralEvaluable,
+    ValueTypeError,
+)
 from hpreg.registry.occurrences import EmptyValue
 
 
@@ -95,10 +100,41 @@ def _like(default: Any, value: Any) -> Any:
     return value
 
 
+CHOICES_TYPES = (list, tuple, set, frozenset)
+
+
+def bad_hint(hints: Optional[dict]) -> str:
+    """What is wrong with the hints themselves (``choices=5``), empty when nothing."""
+    if not hints:
+        return ""
+    choices = hints.get("choices")
+    if choices is not None and not isinstance(choices, CHOICES_TYPES):
+        what = (
+            "a string" if isinstance(choices, str) else with_article(type_name(choices))
+        )
+        return (
+            "choices must be a list, tuple or set of values, not {} ({!r}); "
+            "write choices=[...]".format(what, choices)
+        )
+    return ""
+
+
 def check_hints(name: str, value: Any, hints: Optional[dict], where: str = "") -> None:
-    """Raise ``HintViolationError`` when ``value`` breaks ``choices``/``low``/``high``."""
+    """Raise ``HintViolationError`` when ``value`` breaks ``choices``/``low``/``high``,
+    and ``BadHintError`` when the hints themselves are wrong (``choices=5``)."""
     if not hints:
         return
+    problem = bad_hint(hints)
+    if problem:
+        problem, _, fix = problem.partition("; ")
+        raise BadHintError(
+            where=where,
+            problem="bad hint for '{}': {}".format(name, problem),
+            fix=fix,
+            name=name,
+            value=value,
+            hint="choices",
+        )
     choices = hints.get("choices")
     if choices is not None:
         try:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from hpreg.io import source as _source
 from hpreg.errors import (
     BadCallError,
+    BadNameError,
     DoubleAssignmentException,
     ImpossibleTree,
     MissingValueError,
@@ -280,11 +281,13 @@ class HyperParameterManager(ValuesFileMixin):
         try:
             if hp_value is EMPTY or self._call_marks[hp_name] is hp_value:
                 return self._values[hp_name]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable name
             pass
         return self._slow_call(hp_name, hp_value)
 
     def _slow_call(self, name: str, default: Any) -> Any:
+        if not isinstance(name, str) or not name:
+            raise self._bad_name(name)
         if not isinstance(default, EmptyValue):
             current = self._called.get(name)
             self._call_marks[name] = default
@@ -313,8 +316,10 @@ class HyperParameterManager(ValuesFileMixin):
         """
         try:
             return self._values[name]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable name
             pass
+        if not isinstance(name, str) or not name:
+            raise self._bad_name(name)
         if self._env_error is not None:
             raise self._env_error
         if self._has_set_under(name) or (
@@ -324,6 +329,13 @@ class HyperParameterManager(ValuesFileMixin):
         if not raise_exception:
             return EmptyValue()
         raise self._missing_error(name)
+
+    def _bad_name(self, name: Any) -> BadNameError:
+        return BadNameError(
+            "the name of a hyperparameter must be a non-empty string, not {!r}; "
+            'write {}("name", <default>)'.format(name, self.placeholder),
+            name=name,
+        )
 
     def _missing_error(self, name: str) -> MissingValueError:
         rows = self._parsed.get(name)

@@ -33,9 +33,13 @@ def load_function_sweep(path: str, function: str):
     module = importlib.util.module_from_spec(spec)
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)  # so the file can import its neighbours, also when run
+    # the file runs as if started without arguments: hpreg's own command line is
+    # not its (a module calling hpreg.parse_args(_) would parse the sweep options)
+    argv, sys.argv = sys.argv, [path]
     try:
         return _run_function_file(module, spec, path, function)
     finally:
+        sys.argv = argv
         try:
             sys.path.remove(folder)
         except ValueError:
