@@ -173,26 +173,27 @@ def _contradicting_hints(manager: HyperParameterManager) -> List[LintProblem]:
 
 
 def _near_duplicates(manager: HyperParameterManager) -> List[LintProblem]:
+    from ._near_duplicates import near_duplicate_pairs
+
     names = manager.names()
     out = []
-    for i, first in enumerate(names):
-        for second in names[i + 1 :]:
-            if not looks_like_typo(first, second):
-                continue
-            where_first = manager.get_occurrences(first)[0]
-            where_second = manager.get_occurrences(second)[0]
-            out.append(
-                LintProblem(
-                    where_second.filename,
-                    where_second.lineno,
-                    where_second.col,
-                    "near_duplicate",
-                    "'{}' looks like a typo of '{}' ({}); use one name, or add "
-                    "'# hpreg: ignore' if both are meant".format(
-                        second, first, where_first.short_location
-                    ),
-                )
+    # candidates come from an index, not from every pair: near-linear in the names
+    for i, j in near_duplicate_pairs(names, looks_like_typo):
+        first, second = names[i], names[j]
+        where_first = manager.get_occurrences(first)[0]
+        where_second = manager.get_occurrences(second)[0]
+        out.append(
+            LintProblem(
+                where_second.filename,
+                where_second.lineno,
+                where_second.col,
+                "near_duplicate",
+                "'{}' looks like a typo of '{}' ({}); use one name, or add "
+                "'# hpreg: ignore' if both are meant".format(
+                    second, first, where_first.short_location
+                ),
             )
+        )
     return out
 
 
