@@ -22,12 +22,14 @@ name is the longer one with one character deleted, found through a table of the
 names of three characters or fewer.
 """
 
-from typing import Callable, Dict, List, Sequence, Set, Tuple
+import operator
 import re
+from typing import Callable, Dict, List, Sequence, Set, Tuple
 
 # the same rule as hpreg.lint.looks_like_typo: names equal without their numbers
 # (``layer1`` / ``layer2``) are numbered, not misspelt
 _NUMBERS = re.compile(r"[._]?\d+")
+_WORDS = re.compile(r"[._]")
 _SHORT = 3  # names this long or shorter share no bigram guarantee
 
 
@@ -119,6 +121,8 @@ def _indexed(names: Sequence[str], out: Set[Tuple[int, int]]) -> None:
     # group are never near-duplicates (unless equal but for case: found above)
     index: Dict[int, Dict[int, List[int]]] = {}
     sets: Dict[int, frozenset] = {}
+    split: Dict[int, List[str]] = {}
+    chars: Dict[int, frozenset] = {}
     for i, row in tokens.items():
         name = names[i]
         length = len(name)
@@ -142,9 +146,54 @@ def _indexed(names: Sequence[str], out: Set[Tuple[int, int]]) -> None:
                 if other_group != group:
                     found.update(members)
             postings.setdefault(group, []).append(i)
+        words = split[i] = _WORDS.split(name)
+        letters = chars[i] = _numbered(name)
         for j in found:
             other = len(names[j])
             if 3 * min(length, other) < 2 * max(length, other):
                 continue
-            if len(full & sets[j]) >= _required(length + other):
-                out.add(_pair(i, j))
+            if 5 * len(letters & chars[j]) < 2 * (length + other):
+                continue  # M <= the letters they share, counted with repeats
+            if len(full & sets[j]) < _required(length + other):
+                continue
+            if _one_word_too_far(words, split[j]):
+                continue
+            out.add(_pair(i, j))
+
+
+def _numbered(name: str) -> frozenset:
+    """The letters of a name, the n-th repeat of a letter as ``(letter, n)``."""
+    seen: Dict[str, int] = {}
+    out = []
+    for letter in name:
+        nth = seen[letter] = seen.get(letter, 0) + 1
+        out.append((letter, nth))
+    return frozenset(out)
+
+
+def _one_word_too_far(first: List[str], second: List[str]) -> bool:
+    """Whether the names differ in one word only, and by more edits than a typo
+    makes (the rule rejects such pairs: ``model.width`` / ``model.depth``)."""
+    if len(first) != len(second) or sum(map(operator.ne, first, second)) != 1:
+        return False
+    a, b = next((x, y) for x, y in zip(first, second) if x != y)
+    if min(len(a), len(b)) >= 10:
+        return abs(len(a) - len(b)) > 2
+    return not _one_edit(a, b)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, replacement or swap of neighbours turns a into b."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    k = 0
+    while k < len(a) and k < len(b) and a[k] == b[k]:
+        k += 1
+    if k == len(a) == len(b):
+        return True
+    return (
+        a[k + 1 :] == b[k + 1 :]
+        or a[k + 1 :] == b[k:]
+        or a[k:] == b[k + 1 :]
+        or (a[k : k + 2] == b[k : k + 2][::-1] and a[k + 2 :] == b[k + 2 :])
+    )
