@@ -129,10 +129,12 @@ class _FileScanner:
     """Resolve a walked file's calls into Call and Problem records.
 
     ``managers``: the managers whose calls count (None: every manager the file binds,
-    plus ``extra``). A name the file never binds counts only if it is one of these
-    (``extra`` in the all-managers scan) and the file does not bind that manager
-    under another name; a name imported from a module the scan does not resolve
-    counts if it names a manager (``imported``: every manager of the project).
+    plus ``extra``). A name imported from a module the scan does not resolve counts
+    if it names one of these (or of ``imported``: every manager of the project). A
+    name the code never binds counts only with ``unbound`` (hpman's placeholder:
+    ``_.parse_source("_('a', 1)")``), and not where the code binds that manager under
+    another name (there it is a builtin such as gettext's ``_``); after ``from x
+    import *`` it counts as if imported.
     ``resolved`` maps imports from other scanned modules to what they give.
     """
 
@@ -143,8 +145,10 @@ class _FileScanner:
         extra,
         imported: Iterable[str] = (),
         resolved: Optional[Dict[tuple, Any]] = None,
+        unbound: bool = True,
     ):
         self.text = text
+        self.counts_unbound = unbound
         self.managers = managers
         self.extra = frozenset(extra)
         self.imported = frozenset(imported)
@@ -174,9 +178,10 @@ class _FileScanner:
                             watch.add(binding.manager)
         while True:
             frozen = frozenset(watch)
-            walker = _Walker(
-                frozen, self.text.marks(_word_pattern(frozen)), self.resolved
-            )
+            marks = self.text.marks(_word_pattern(frozen))
+            if marks is not None and first.star_lines:
+                marks = sorted(set(marks).union(first.star_lines))
+            walker = _Walker(frozen, marks, self.resolved)
             walker.walk(tree)
             # ``hp = _``: a manager bound under a name not watched yet: walk again
             for scope in walker.scopes:
@@ -206,6 +211,10 @@ class _FileScanner:
         else:
             self.bare = self.managers
             self.unbound = self.managers - aliased
+        if not self.counts_unbound:
+            self.unbound = frozenset()
+        if first.star:  # ``from x import *`` may bind any name
+            self.unbound = self.unbound | self.bare
         for scope in walker.scopes:
             self._rebindings(scope)
         for node, scope in walker.calls:
@@ -226,7 +235,7 @@ class _FileScanner:
         attributes called through it (``c.hp(``), and "" if it is called (``hp(``)."""
         if not links:
             return ()
-        tops = frozenset(link[3].split(".")[0] for link in links)
+        tops = frozenset(link[3].split(".")[0] for link in links if link[2] != "*")
         chains = set()
         for match in _calls_through(tops).finditer(self.text.text):
             rest = match.group(2)

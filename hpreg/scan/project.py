@@ -53,7 +53,7 @@ class Project:
         out: Dict[tuple, Any] = {}
         for level, module, name, _local, _at_module, use in links or ():
             called = name is not None and "" in use and name in self.names
-            if not called and not self.names.intersection(use):
+            if name != "*" and not called and not self.names.intersection(use):
                 continue
             found = self.resolve(index, level, module, name, use)
             if found:
@@ -65,7 +65,11 @@ class Project:
         gives; None when it gives none, or the candidates disagree."""
         results = []
         for target in self._module_files(index, level, module):
-            if name is None:
+            if name == "*":  # the public names (hpreg.m's ``__all__`` is empty)
+                exports = self._exports_if(target, self.names)
+                found = {k: v for k, v in exports.items() if not k.startswith("_")}
+                found = found or None
+            elif name is None:
                 wanted = self.names.intersection(use)
                 found: Any = self._exports_if(target, wanted)
                 found = dict(found) if found else None
@@ -109,11 +113,14 @@ class Project:
                 for level, module, name, local, at_module, _use in scan.links or ():
                     if not at_module or name is None or local in out:
                         continue
-                    if name not in self.names:
+                    if name != "*" and name not in self.names:
                         continue
                     found = self.resolve(index, level, module, name)
                     if isinstance(found, str):
                         out[local] = found
+                    elif name == "*" and found:
+                        for key, value in found.items():
+                            out.setdefault(key, value)
         finally:
             self._active.discard(index)
         self._exports[index] = out

@@ -60,6 +60,7 @@ def scan_source(
     extra: Iterable[str] = (),
     imported: Iterable[str] = (),
     resolved: Optional[Dict[tuple, Any]] = None,
+    unbound: bool = True,
 ) -> FileScan:
     """Scan a string of Python code for manager calls; never runs it.
 
@@ -68,7 +69,9 @@ def scan_source(
     plus ``extra``, whose bare calls count even where the source does not bind them.
     ``imported``: manager names that count when the source imports them from a
     module the scan does not know. ``resolved``: what imports from other scanned
-    modules give (see ``hpreg.scan.project``).
+    modules give (see ``hpreg.scan.project``). ``unbound=False``: a name the source
+    never binds is not a manager (a file's ``_`` may be gettext's builtin); True
+    suits a fragment of code, as hpman's ``parse_source`` takes it.
     """
     names = None if managers is None else frozenset(managers)
     try:
@@ -77,7 +80,7 @@ def scan_source(
             tree = ast.parse(text, filename)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
         return FileScan(filename, None, [], [_syntax_problem(error, text)], {})
-    scanner = _FileScanner(_Text(text), names, extra, imported, resolved)
+    scanner = _FileScanner(_Text(text), names, extra, imported, resolved, unbound)
     scanner.scan(tree)
     return FileScan(
         filename,
@@ -140,7 +143,9 @@ def _is_candidate(
 @functools.lru_cache(maxsize=64)
 def _bytes_words(names: FrozenSet[str]) -> "re.Pattern[bytes]":
     alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(r"(?<!\w)(?:{})(?!\w)".format(alternation).encode())
+    # a module can export a name only if it writes it, or imports ``*``
+    pattern = r"(?<!\w)(?:{})(?!\w)|\bimport\s*\*".format(alternation)
+    return re.compile(pattern.encode())
 
 
 # -- files ---------------------------------------------------------------------------
@@ -343,7 +348,10 @@ def _scan_data(
         candidates = names if names is not None else frozenset(extra) | imported
         if not _is_candidate(text, candidates | triggers[0], triggers[1]):
             return FileScan(display, real, [], [], {})
-    scan = scan_source(text, display, names, extra, imported, resolved)
+    # the all-managers scan takes only the names a file binds: one it never binds is
+    # a builtin (gettext's ``_``); ``manager.parse_file`` keeps hpman's placeholder
+    unbound = names is not None
+    scan = scan_source(text, display, names, extra, imported, resolved, unbound)
     scan.realpath = real
     return scan
 
@@ -437,15 +445,19 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
     for scan in list(cached.values()) + scans:
         if scan is not None:
             for local, manager in scan.exports.items():
-                if names is None or manager in names:
-                    exported.setdefault(local, set()).add(manager)
-    aliases = frozenset(n for n, found in exported.items() if found != {n})
-    triggers = (aliases, frozenset(exported))
+                exported.setdefault(local, set()).add(manager)
+    # the text prefilter also looks for the names the wanted managers are exported as
+    wanted = {
+        local: found if names is None else found & names
+        for local, found in exported.items()
+    }
+    aliases = frozenset(n for n, found in wanted.items() if found - {n})
+    triggers = (aliases, frozenset(n for n, found in wanted.items() if found))
     # what the payloads depend on besides each file's content: the names, and the
     # names the text prefilter looks for because another module exports them
     key = tuple(sorted(imported if names is None else names))
     key += tuple("\0alias " + n for n in sorted(aliases))
-    key += tuple("\0export " + n for n in sorted(exported))
+    key += tuple("\0export " + n for n in sorted(triggers[1]))
     reuse = store is not None and store.names == key
     options = {"imported": imported, "triggers": triggers}
     for index, (display, real) in enumerate(files):
@@ -468,7 +480,9 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
     if store is not None:
         store.set_names(key)
     if exported:
-        _follow_links(files, scans, digests, names, extra, store, key, options)
+        _follow_links(
+            files, scans, digests, names, extra, store, key, options, exported
+        )
     return scans  # type: ignore[return-value]
 
 
@@ -476,10 +490,11 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
 _CONTEXT = "\0context"
 
 
-def _follow_links(files, scans, digests, names, extra, store, key, options) -> None:
+def _follow_links(
+    files, scans, digests, names, extra, store, key, options, exported
+) -> None:
     """Re-scan the files that import a manager from another scanned module, with
     what those imports give (``hpreg.scan.project``)."""
-    exported = options["triggers"][1]
 
     def base(index):
         scan = scans[index]

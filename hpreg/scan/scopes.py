@@ -212,6 +212,8 @@ class _Walker:
         self.stack: List[Tuple[ast.AST, _Scope]] = []
         # imports from other modules: (level, module, name, local, at module level)
         self.links: List[tuple] = []
+        self.star = False  # a module-level ``from x import *``
+        self.star_lines: List[int] = []  # they bind names the text does not show
         self.aliases: List[Tuple[_Scope, _Binding]] = []
         self.handlers = {
             ast.Module: self._module,
@@ -447,6 +449,15 @@ class _Walker:
         module = node.module or ""
         for alias in node.names:
             if alias.name == "*":
+                if module == "hpreg.m" and not node.level:
+                    continue  # hpreg.m exports nothing to ``*``
+                self.star = self.star or scope is self.module
+                self.star_lines.append(node.lineno)
+                self.links.append((node.level, module, "*", "*", scope is self.module))
+                found = self.resolved.get((node.level, module, "*"))
+                for local, manager in sorted((found or {}).items()):
+                    label = "from {} import *".format("." * node.level + module)
+                    scope.bind(local, _Binding(_MANAGER, node, label, manager, True))
                 continue
             where = alias if hasattr(alias, "lineno") else node
             local = alias.asname or alias.name
