@@ -122,7 +122,7 @@ def _word_pattern(names: FrozenSet[str]) -> "re.Pattern[str]":
 
 # -- one file ------------------------------------------------------------------------
 # lines the first walk must see: hpreg imports, managers made in the module, imports
-_FIRST_WALK = re.compile(r"hpreg|HyperParameterManager|get_manager|\bimport\b")
+_FIRST_WALK = re.compile(r"hpreg|HyperParameterManager|get_manager|import")
 
 
 class _FileScanner:
@@ -236,18 +236,18 @@ class _FileScanner:
         if not links:
             return ()
         tops = frozenset(link[3].split(".")[0] for link in links if link[2] != "*")
-        chains = set()
+        chains: Dict[str, Set[tuple]] = {}
         for match in _calls_through(tops).finditer(self.text.text):
             rest = match.group(2)
-            parts = [match.group(1)]
+            parts = (match.group(1),)
             if rest:
-                parts += [p.strip() for p in rest.split(".")[1:]]
-            chains.add(tuple(parts))
+                parts += tuple(p.strip() for p in rest.split(".")[1:])
+            chains.setdefault(parts[0], set()).add(parts)
         out = []
         for level, module, name, local, at_module in links:
             parts = tuple(local.split("."))
             use = set()
-            for chain in chains:
+            for chain in chains.get(parts[0], ()):
                 if chain[: len(parts)] == parts:
                     if len(chain) == len(parts):
                         if name is not None:

@@ -39,7 +39,7 @@ class Project:
         self.mentions = mentions
         self.names = frozenset(names)
         self.by_path = {os.path.normcase(real): i for i, (_d, real) in enumerate(files)}
-        self._suffixes: Optional[Dict[str, List[int]]] = None
+        self._stems: Optional[Dict[str, List[int]]] = None
         self._exports: Dict[int, Dict[str, str]] = {}
         self._active: Set[int] = set()
         self._package_of: Dict[str, Optional[str]] = {}
@@ -75,16 +75,12 @@ class Project:
                 found = dict(found) if found else None
             else:
                 found = self._exports_if(target, (name,)).get(name)
-                if found is None and use and self._is_package(target):
-                    # ``from pkg import config``: a module of the package
-                    folder = os.path.dirname(self.files[target][1])
-                    sub = self._file_at(os.path.join(folder, name))
-                    if sub is not None:
-                        wanted = self.names.intersection(use)
-                        exports = self._exports_if(sub, wanted)
-                        found = dict(exports) if exports else None
             if found is not None and found not in results:
                 results.append(found)
+        if name not in (None, "*") and not results and self.names.intersection(use):
+            # ``from pkg import config`` / ``from . import config``: a module
+            inner = "{}.{}".format(module, name) if module else name
+            return self.resolve(index, level, inner, None, use)
         return results[0] if len(results) == 1 else None
 
     # -- exports -----------------------------------------------------------------------
@@ -135,8 +131,11 @@ class Project:
                 return index
         return None
 
-    def _is_package(self, index: int) -> bool:
-        return os.path.basename(self.files[index][1]) == "__init__.py"
+    def _in_package(self, index: int) -> bool:
+        real = self.files[index][1]
+        return os.path.basename(real) == "__init__.py" or self._has_init(
+            os.path.dirname(real)
+        )
 
     def _module_files(self, index: int, level: int, module: str) -> List[int]:
         importer = self.files[index][1]
@@ -149,25 +148,34 @@ class Project:
             return [found] if found is not None else []
         if not parts:
             return []
-        candidates = self._by_suffix().get(module, [])
+        candidates = [
+            c
+            for c in self._by_stem().get(parts[-1], ())
+            if _module_parts(self.files[c][1])[-len(parts) :] == parts
+        ]
         if not candidates:
             return []
+        # a package's module by its full name, then the importer's neighbour (a
+        # script's folder is on sys.path), then a top-level module, then any
         exact = [c for c in candidates if self._package_name(c) == module]
-        if exact:
-            return exact
+        packaged = [c for c in exact if self._in_package(c)]
+        if packaged:
+            return packaged
         sibling = self._file_at(os.path.join(os.path.dirname(importer), *parts))
         if sibling is not None:
             return [sibling]
-        return candidates
+        return exact or candidates
 
-    def _by_suffix(self) -> Dict[str, List[int]]:
-        if self._suffixes is None:
+    def _by_stem(self) -> Dict[str, List[int]]:
+        """Scanned files by the last part of their module name."""
+        if self._stems is None:
             table: Dict[str, List[int]] = {}
             for index, (_display, real) in enumerate(self.files):
-                for name in _dotted_suffixes(real):
-                    table.setdefault(name, []).append(index)
-            self._suffixes = table
-        return self._suffixes
+                folder, base = os.path.split(real)
+                stem = os.path.basename(folder) if base == "__init__.py" else base[:-3]
+                table.setdefault(stem, []).append(index)
+            self._stems = table
+        return self._stems
 
     def _package_name(self, index: int) -> Optional[str]:
         """The dotted name the ``__init__.py`` files above a file give it."""
@@ -191,22 +199,10 @@ class Project:
         return known == "y"
 
 
-def _dotted_suffixes(real: str) -> List[str]:
-    folder, base = os.path.split(real)
-    if not base.endswith(".py"):
-        return []
-    parts: List[str] = []
-    if base != "__init__.py":
-        parts.append(base[:-3])
-    while len(parts) < _MAX_DEPTH:
-        folder, name = os.path.split(folder)
-        if not name:
-            break
-        parts.append(name)
-    names = []
-    for count in range(1, len(parts) + 1):
-        piece = parts[count - 1]
-        if not piece.isidentifier():
-            break
-        names.append(".".join(reversed(parts[:count])))
-    return names
+def _module_parts(real: str) -> List[str]:
+    """``[..., "pkg", "config"]`` for ``.../pkg/config.py`` (or ``config/__init__.py``)."""
+    parts = os.path.normpath(real).split(os.sep)
+    if parts[-1] == "__init__.py":
+        return parts[:-1]
+    parts[-1] = parts[-1][:-3]
+    return parts

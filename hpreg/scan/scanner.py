@@ -126,18 +126,36 @@ def _attribute_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _imported_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
+    if not names:
+        return None
+    # ``from x import a, name as h`` (parenthesized or continued lines too); the
+    # keyword comes first, its lookbehind after, for speed (as in the other patterns)
+    return re.compile(
+        r"import(?<![\w.]import)(?!\w)\s*(?:\([^)]*?|(?:[^;\n\\]|\\[\s\S])*?)"
+        r"(?<![\w.])(?:{})(?!\w)".format(
+            "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        )
+    )
+
+
 def _is_candidate(
-    text: str, names: FrozenSet[str], attributes: FrozenSet[str] = frozenset()
+    text: str, names: FrozenSet[str], exported: FrozenSet[str] = frozenset()
 ) -> bool:
-    """False only when the text cannot hold a call of these managers (``names``
-    called bare, ``attributes`` called as ``module.name(``)."""
+    """False only when the text cannot hold a call of these managers: ``names``
+    called bare, or names other scanned modules export a manager as (``exported``)
+    imported or called as ``module.name(``."""
     if "hpreg" in text:
         return True
-    pattern = _candidate_pattern(names)
-    if pattern is not None and pattern.search(text) is not None:
-        return True
-    pattern = _attribute_pattern(attributes)
-    return pattern is not None and pattern.search(text) is not None
+    for pattern in (
+        _candidate_pattern(names),
+        _attribute_pattern(exported),
+        _imported_pattern(exported),
+    ):
+        if pattern is not None and pattern.search(text) is not None:
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=64)
@@ -393,11 +411,17 @@ def scan_paths(
     return skipped + scans
 
 
-def _scan_one(display, real, names, extra, store, force=False, **options) -> FileScan:
-    data, problem = _read(real)
+def _scan_one(
+    display, real, names, extra, store, force=False, read=None, **options
+) -> FileScan:
+    # read: (data, digest) kept from the first pass, not read and hashed again
+    if read is None:
+        data, problem = _read(real)
+    else:
+        data, problem = read[0], None
     if problem is not None:
         return FileScan(display, real, [], [problem], {})
-    digest = _scan_cache.content_digest(data)
+    digest = read[1] if read is not None else _scan_cache.content_digest(data)
     if store is not None and not force:
         payload = store.get(real, digest)
         if payload is not None:
@@ -411,6 +435,11 @@ def _scan_one(display, real, names, extra, store, force=False, **options) -> Fil
     return scan
 
 
+# how many bytes of the files pass 1 defers it keeps for pass 2 (the rest is read
+# again): most trees fit, and a huge one does not hold all its text at once
+_KEEP_BYTES = 64 * 1024 * 1024
+
+
 def _scan_files(files, names, extra, store) -> List[FileScan]:
     # Pass 1 learns every manager name and which modules export one: files that
     # mention hpreg are scanned now; the rest wait for the full set of names.
@@ -418,6 +447,8 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
     digests: List[Optional[bytes]] = [None] * len(files)
     cached: Dict[int, FileScan] = {}
     declared = set(extra)
+    kept: Dict[int, Tuple[bytes, bytes]] = {}  # deferred files' bytes, within budget
+    budget = _KEEP_BYTES
     for index, (display, real) in enumerate(files):
         data, problem = _read(real)
         if problem is not None:
@@ -439,6 +470,9 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
             declared |= scan._declared()
             if store is not None:
                 store.put(real, digest, scan._payload())
+        elif len(data) <= budget:
+            kept[index] = (data, digest)
+            budget -= len(data)
     # bare calls of a manager imported from a module the scan does not resolve
     imported = frozenset(declared) if names is None else frozenset()
     exported: Dict[str, Set[str]] = {}
@@ -475,7 +509,14 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
             scans[index] = cached[index]
             continue
         scans[index] = _scan_one(
-            display, real, names, extra, store, force=True, **options
+            display,
+            real,
+            names,
+            extra,
+            store,
+            force=True,
+            read=kept.pop(index, None),
+            **options,
         )
     if store is not None:
         store.set_names(key)
