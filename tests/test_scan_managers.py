@@ -259,6 +259,9 @@ EXPLICIT = [
     'import hpreg\nhp = hpreg.hpm.HyperParameterManager("hp")\n',
     'from hpreg.hpm import HyperParameterManager\nhp = HyperParameterManager("hp")\n',
     'import hpreg\nhp = hpreg.HyperParameterManager(placeholder="hp")\n',
+    'from hpreg import HyperParameterManager as HPM\nhp = HPM("hp")\n',
+    'from hpreg import hpm\nhp = hpm.HyperParameterManager("hp")\n',
+    'import hpreg\nhp = hpreg.get_manager("hp")\n',
 ]
 
 
@@ -297,6 +300,26 @@ class TestExplicitManagers:
         assert found(root) == [("one.py", "_", "a")]
         scan = scan_paths(str(root))[0]
         assert scan.problems == [] and scan.imports == {"_": "_"}
+
+    @pytest.mark.parametrize(
+        "maker",
+        [
+            "from mylib import get_manager\nconn = get_manager('hp')\n",
+            "import mylib\nconn = mylib.HyperParameterManager('hp')\n",
+            "conn = get_manager('hp')\n",
+        ],
+    )
+    def test_a_maker_that_is_not_hpregs_makes_no_manager(self, tree, maker):
+        root = tree(
+            {
+                "db.py": maker + "conn('select', 1)\n",
+                "a.py": "from hpreg.m import _\n_('a', 1)\n",
+            }
+        )
+        assert found(root) == [("a.py", "_", "a")]
+        assert "hp" not in {
+            n for s in scan_paths(str(root)) for n in s.imports.values()
+        }
 
     def test_a_manager_with_no_literal_name_is_not_guessed(self, tree):
         root = tree(

@@ -125,6 +125,9 @@ def _word_pattern(names: FrozenSet[str]) -> "re.Pattern[str]":
 _FIRST_WALK = re.compile(r"hpreg|HyperParameterManager|get_manager|import")
 
 
+_RENAMED_MAKER = re.compile(r"\b(?:HyperParameterManager|get_manager)\s+as\s+(\w+)")
+
+
 class _FileScanner:
     """Resolve a walked file's calls into Call and Problem records.
 
@@ -166,7 +169,14 @@ class _FileScanner:
         watch |= self.imported
         # first the imports: hpreg's add local names (aliases) to watch; the others
         # are the file's links to the modules it may take a manager from
-        first = _Walker(frozenset(), self.text.marks(_FIRST_WALK), self.resolved)
+        renamed = _RENAMED_MAKER.findall(self.text.text)
+        pattern = _FIRST_WALK
+        if renamed:  # ``from hpreg import HyperParameterManager as HPM``
+            pattern = re.compile(
+                "|".join([_FIRST_WALK.pattern] + [re.escape(n) for n in renamed])
+            )
+        first = _Walker(frozenset(), self.text.marks(pattern), self.resolved)
+        first.maker_names = first.maker_names.union(renamed)
         first.walk(tree)
         self.links = self._links(first.links)
         for scope in first.scopes:
@@ -181,7 +191,7 @@ class _FileScanner:
             marks = self.text.marks(_word_pattern(frozen))
             if marks is not None and first.star_lines:
                 marks = sorted(set(marks).union(first.star_lines))
-            walker = _Walker(frozen, marks, self.resolved)
+            walker = _Walker(frozen, marks, self.resolved, first.made)
             walker.walk(tree)
             # ``hp = _``: a manager bound under a name not watched yet: walk again
             for scope in walker.scopes:

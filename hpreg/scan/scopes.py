@@ -4,6 +4,7 @@ calls of watched names; ``_lookup`` resolves a name as Python would."""
 
 import ast
 import bisect
+import re
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 # their ``_`` is a translation function: importing it hides the manager
@@ -112,7 +113,9 @@ def _import_kind(module: str) -> int:
 MAKERS = ("HyperParameterManager", "get_manager")
 
 
-def _made_manager(value: ast.expr) -> Optional[Tuple[Optional[str]]]:
+def _made_manager(
+    value: ast.expr, makers: FrozenSet[str] = frozenset(MAKERS)
+) -> Optional[Tuple[Optional[str]]]:
     """``HyperParameterManager("hp")`` (or ``hpreg.hpm.HyperParameterManager``,
     ``get_manager("hp")``): ``("hp",)``, the manager named by its placeholder;
     ``(None,)`` when the name is not a literal; None for any other value."""
@@ -120,7 +123,7 @@ def _made_manager(value: ast.expr) -> Optional[Tuple[Optional[str]]]:
         return None
     func = value.func
     name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-    if name not in MAKERS:
+    if name not in makers:
         return None
     args = value.args
     if not args:
@@ -129,7 +132,7 @@ def _made_manager(value: ast.expr) -> Optional[Tuple[Optional[str]]]:
             (k.value for k in value.keywords if k.arg == "placeholder"), None
         )
         if placeholder is None:
-            return ("_",) if name == "HyperParameterManager" else (None,)
+            return ("_",) if name != "get_manager" else (None,)
         args = [placeholder]
     first = args[0]
     if (
@@ -200,6 +203,7 @@ class _Walker:
         watch: FrozenSet[str],
         marks: Optional[List[int]] = None,
         resolved: Optional[Dict[tuple, Any]] = None,
+        makers: Optional[Dict[Tuple[int, int], str]] = None,
     ):
         self.watch = watch  # names whose calls (``n()``, ``n.x()``, ``n.m.x()``) count
         self.marks = marks  # sorted lines that mention a watched name; None: all
@@ -215,6 +219,11 @@ class _Walker:
         self.star = False  # a module-level ``from x import *``
         self.star_lines: List[int] = []  # they bind names the text does not show
         self.aliases: List[Tuple[_Scope, _Binding]] = []
+        # (line, column) of ``x = HyperParameterManager("name")`` -> the manager: the
+        # first walk checks where the maker comes from, later walks are given it
+        self.makers = makers
+        self.made: Dict[Tuple[int, int], str] = {}
+        self.maker_names = frozenset(MAKERS)  # and the names they are imported as
         self.handlers = {
             ast.Module: self._module,
             ast.FunctionDef: self._function,
@@ -350,12 +359,23 @@ class _Walker:
 
     # bindings
     def _assign(self, node, scope):
-        made = _made_manager(node.value)
+        where = (node.lineno, node.col_offset)
+        if self.makers is not None and where in self.makers:
+            made: Optional[tuple] = (self.makers[where],)
+        else:
+            made = _made_manager(node.value, self.maker_names)
         source = None if made is not None else _alias_source(node.value)
         for target in node.targets:
             if made is not None and made[0] is not None and type(target) is ast.Name:
                 label = "{} = {}(...)".format(target.id, _callee(node.value))
-                binding = _Binding(_MANAGER, target, label, manager=made[0])
+                if self.makers is None:  # checked once the imports are known
+                    maker = ("make", node.value.func, made[0], where)
+                    binding = _Binding(_ALIAS, target, label, manager=maker)
+                    self.aliases.append((scope, binding))
+                elif where in self.makers:
+                    binding = _Binding(_MANAGER, target, label, manager=made[0])
+                else:  # not hpreg's: as hpman's, it may still make a manager
+                    binding = _Binding(_NEUTRAL, target, label)
                 scope.bind(target.id, binding)
             elif made is not None:  # a manager whose name the scan cannot know
                 self._bind_target(target, scope, _NEUTRAL, "assignment")
@@ -529,26 +549,34 @@ class _Walker:
         for _round in range(len(pending) + 1):
             unresolved = []
             for scope, binding in pending:
+                source = binding.manager
                 verdict = self._alias_verdict(scope, binding)
                 if verdict is None:
                     unresolved.append((scope, binding))
                 elif verdict is False:
-                    binding.kind, binding.manager = _OTHER, None
+                    kind = _NEUTRAL if source[0] == "make" else _OTHER
+                    binding.kind, binding.manager = kind, None
                 else:
                     binding.kind, binding.manager = _MANAGER, verdict[0]
                     binding.linked = verdict[1]
-                    binding.label = "assignment of manager '{}'".format(verdict[0])
+                    if source[0] == "make":
+                        self.made[source[3]] = verdict[0]
+                    else:
+                        binding.label = "assignment of manager '{}'".format(verdict[0])
             if len(unresolved) == len(pending):
                 break
             pending = unresolved
         for _scope, binding in pending:  # a cycle: y = x; x = y
-            binding.kind, binding.manager = _OTHER, None
+            kind = _NEUTRAL if binding.manager[0] == "make" else _OTHER
+            binding.kind, binding.manager = kind, None
         self.aliases = []
 
     def _alias_verdict(self, scope: _Scope, binding: _Binding):
         """The manager name, False (not a manager), or None (depends on an alias
         not resolved yet)."""
         source = binding.manager
+        if source[0] == "make":
+            return self._maker_verdict(scope, source)
         name = source[1]
         owner = _lookup(scope, name, self.module)
         if owner is None:
@@ -568,6 +596,39 @@ class _Walker:
             found = detail.get("", {}).get(source[2])
             return (found, True) if found else False
         return False
+
+    def _maker_verdict(self, scope: _Scope, source: tuple):
+        """``HyperParameterManager("hp")`` makes manager hp when the callee comes
+        from hpreg (or hpman): imported from it, or reached through it."""
+        func = source[1]
+        base = func
+        while isinstance(base, ast.Attribute):
+            base = base.value
+            if isinstance(base, ast.Attribute) and base.attr == "m":
+                return False  # hpreg.m.get_manager is a manager called get_manager
+        if not isinstance(base, ast.Name):
+            return False
+        owner = _lookup(scope, base.id, self.module)
+        if owner is None:
+            return False
+        bindings = owner.bindings[base.id]
+        if any(b.kind == _ALIAS for b in bindings):
+            return None
+        pattern = _MAKER_IMPORT if base is func else _HP_IMPORT
+        if any(
+            b.kind == _HP_PACKAGE and base is not func or pattern.match(b.label)
+            for b in bindings
+        ):
+            return (source[2], False)
+        return False
+
+
+# ``from hpreg import HyperParameterManager`` / ``import hpreg.hpm as hpm``: labels
+# of the bindings through which a maker is hpreg's (or hpman's)
+_MAKER_IMPORT = re.compile(
+    r"from (?:hpreg|hpman)(?:\.\w+)* import (?:HyperParameterManager|get_manager)$"
+)
+_HP_IMPORT = re.compile(r"(?:from|import) (?:hpreg|hpman)\b")
 
 
 def _callee(value: ast.Call) -> str:
