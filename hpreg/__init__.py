@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "AmbiguousNameError": "hpreg.errors",
     "BadCallError": "hpreg.errors",
+    "BadHintError": "hpreg.errors",
+    "BadNameError": "hpreg.errors",
     "DoubleAssignmentException": "hpreg.errors",
     "ExpressionError": "hpreg.errors",
     "HintViolationError": "hpreg.errors",
@@ -29,6 +31,7 @@ _EXPORTS = {
     "UnknownHyperparameterError": "hpreg.errors",
     "UsageError": "hpreg.errors",
     "ValuesFileError": "hpreg.errors",
+    "ValuesFileTypeError": "hpreg.errors",
     "ValueTypeError": "hpreg.errors",
     "get_manager": "hpreg.registry.managers",
     "managers": "hpreg.registry.managers",

@@ -18,7 +18,7 @@ def _isolated_registry(tmp_path, monkeypatch):
 
     monkeypatch.setenv("HPREG_CACHE_DIR", str(tmp_path / "hpreg-cache"))
     monkeypatch.delenv("HPREG_CONFIG", raising=False)
-    _env._CACHE.clear()
+    _env.clear_cache()
     for manager in _MANAGERS.values():
         manager.reset()
     yield

@@ -349,7 +349,7 @@ class TestSweepOut:
         assert (code, err) == (0, "")
         assert out == "wrote 168 point files and index.csv to {}\n".format(out_dir)
         files = sorted(os.listdir(out_dir))
-        assert files == ["index.csv"] + [
+        assert files == [".hpreg-sweep", "index.csv"] + [
             "sweep_{:03d}.yaml".format(i) for i in range(168)
         ]
         first = yaml.safe_load((out_dir / "sweep_000.yaml").read_text())
@@ -405,7 +405,9 @@ class TestSweepOut:
         path.write_text("b: 1\n", encoding="utf-8")
         code, _out, _err = cli("sweep", path, "a=" + values, "--out", tmp_path / "o")
         assert code == 0
-        assert sorted(os.listdir(tmp_path / "o")) == ["index.csv"] + names
+        assert (
+            sorted(os.listdir(tmp_path / "o")) == [".hpreg-sweep", "index.csv"] + names
+        )
 
     def test_stems(self, cli, src):
         root = src({"cfg/multilayer.py": CONFIGURE, "grid.yaml": "a: [1, 2]\n"})
@@ -413,17 +415,20 @@ class TestSweepOut:
         cli("sweep", "cfg/multilayer.py:configure", "--out", "o2", cwd=root)
         cli("sweep", "a=1,2", "--out", "o3", cwd=root)
         assert sorted(os.listdir(root / "o1")) == [
+            ".hpreg-sweep",
             "grid_0.yaml",
             "grid_1.yaml",
             "index.csv",
         ]
         assert sorted(os.listdir(root / "o2")) == [
+            ".hpreg-sweep",
             "configure_0.yaml",
             "configure_1.yaml",
             "configure_2.yaml",
             "index.csv",
         ]
         assert sorted(os.listdir(root / "o3")) == [
+            ".hpreg-sweep",
             "index.csv",
             "sweep_0.yaml",
             "sweep_1.yaml",
@@ -455,6 +460,7 @@ class TestSweepOut:
         code, out, err = cli("sweep", "a=5,6", "--out", out_dir, "--force")
         assert (code, err) == (0, "")
         assert sorted(os.listdir(out_dir)) == [
+            ".hpreg-sweep",
             "index.csv",
             "sweep_0.yaml",
             "sweep_1.yaml",

@@ -113,7 +113,8 @@ def registry_strict_scan():
 def env_config_missing():
     os.environ["HPREG_CONFIG"] = "missing.yaml"
     try:
-        hpreg.HyperParameterManager("_")
+        manager = hpreg.HyperParameterManager("_")  # creating it does not fail
+        manager("lr", 0.1)  # reading a value does
     finally:
         del os.environ["HPREG_CONFIG"]
 
@@ -567,3 +568,296 @@ class TestScanWarning:
         from hpreg.m import _
 
         assert len(_.scan_errors) == 1
+
+
+# -- structured errors: where, problem and fix are fields, formatted in one place ------
+def sweep_product_clash():
+    from hpreg.io.files import load_yaml_text
+    from hpreg.sweep.file import parse_sweep
+
+    parse_sweep(load_yaml_text("product:\n  - {lr: [1, 2]}\n  - {lr: [3]}\n"), "s.yaml")
+
+
+def function_sweep_returns_a_dict():
+    write("points.py", "def points():\n    return {'lr': 1}\n")
+    from hpreg.sweep.file import load_sweep
+
+    load_sweep("points.py:points")
+
+
+# (trigger, exception, where, problem, fix)
+FIELDS = [
+    pytest.param(
+        lambda: load("values.yaml", "lrr: 0.2\n"),
+        UnknownHyperparameterError,
+        "values.yaml: lrr",
+        "unknown hyperparameter 'lrr'",
+        "did you mean 'lr'? ('hpreg list' shows all names)",
+        id="load-unknown-name",
+    ),
+    pytest.param(
+        lambda: load("values.yaml", "lr: abc\n"),
+        ValuesFileError,
+        "values.yaml",
+        "'abc' for 'lr' is a str, but its default 0.1 is a float",
+        "give a float value",
+        id="load-wrong-type",
+    ),
+    pytest.param(
+        lambda: load("values.yaml", "lr: 0.1\nlr: 0.2\n"),
+        ValuesFileError,
+        "values.yaml:2:1",
+        "invalid YAML: found duplicate key 'lr' (first at line 1)",
+        "keep one of them",
+        id="load-duplicate-key",
+    ),
+    pytest.param(
+        lambda: scan(a='x = _("x", 1, 2)\n'),
+        BadCallError,
+        "src/a.py:3:5",
+        "_() takes the hyperparameter's name and an optional default (1 or 2 "
+        "positional arguments), got 3; pass hints as keywords",
+        "",
+        id="call-three-args",
+    ),
+    pytest.param(
+        strict_scan,
+        ScanError,
+        "src/broken.py:3:19",
+        "skipped, invalid syntax (unmatched ')')",
+        "fix it, or scan without this file",
+        id="scan-strict",
+    ),
+    pytest.param(
+        lambda: scan(a='lr = _("lr", 0.1)\n', b='lr = _("lr", 0.01)\n'),
+        DoubleAssignmentException,
+        "",
+        "conflicting defaults for 'lr': 0.1 at src/a.py:3 and 0.01 at src/b.py:3",
+        'keep one default and write _("lr") elsewhere',
+        id="double-default",
+    ),
+    pytest.param(
+        env_config_missing,
+        ValuesFileError,
+        "missing.yaml",
+        "file not found",
+        "check the path (the file $HPREG_CONFIG names)",
+        id="env-config-missing-file",
+    ),
+    pytest.param(
+        sweep_product_clash,
+        hpreg.SweepFileError,
+        "s.yaml: product",  # the file's key path, not the algebra's product()
+        "'lr' is set by two factors (product(lr=[1, 2]) and product(lr=[3]))",
+        "give each name to one factor, or use union() for alternatives and "
+        "override() to replace values",
+        id="sweep-file-algebra-error",
+    ),
+    pytest.param(
+        function_sweep_returns_a_dict,
+        hpreg.SweepFileError,
+        "points.py:points",  # not from_function(points)
+        "returned {'lr': 1}",
+        "return a list of points (dicts, or (name, value) pairs)",
+        id="function-sweep-algebra-error",
+    ),
+]
+
+
+@pytest.mark.parametrize("trigger, exception, where, problem, fix", FIELDS)
+def test_error_fields(trigger, exception, where, problem, fix):
+    with pytest.raises(exception) as info:
+        trigger()
+    error = info.value
+    assert (error.where, error.problem, error.fix) == (where, problem, fix)
+    from hpreg.errors import format_message
+
+    assert str(error) == error.message == format_message(where, problem, fix)
+
+
+class TestStructuredError:
+    def error(self):
+        return UnknownHyperparameterError(
+            where="values.yaml: lrr",
+            problem="unknown hyperparameter 'lrr'",
+            fix="did you mean 'lr'?",
+            name="lrr",
+            suggestions=["lr"],
+        )
+
+    def test_formats_where_problem_fix(self):
+        error = self.error()
+        assert str(error) == (
+            "values.yaml: lrr: unknown hyperparameter 'lrr'; did you mean 'lr'?"
+        )
+        assert error.args == (str(error),)
+        assert (error.name, error.suggestions) == ("lrr", ["lr"])
+
+    def test_empty_parts_are_left_out(self):
+        assert str(HpregError(problem="p")) == "p"
+        assert str(HpregError(where="w", problem="p")) == "w: p"
+        assert str(HpregError(problem="p", fix="f")) == "p; f"
+
+    def test_a_fix_in_parentheses_is_a_note(self):
+        assert str(HpregError(problem="p", fix="(a note)")) == "p (a note)"
+
+    def test_whole_message_still_works(self):
+        error = HpregError("something went wrong; do this", name="x")
+        assert str(error) == "something went wrong; do this"
+        assert (error.where, error.problem, error.fix) == (
+            "",
+            "something went wrong; do this",
+            "",
+        )
+        assert error.name == "x"
+        assert str(error.with_fix("try that")) == (
+            "something went wrong; do this; try that"
+        )
+
+    def test_replacing_the_fix_reformats_a_copy(self):
+        error = self.error()
+        other = error.with_fix("check the spelling")
+        assert str(other) == (
+            "values.yaml: lrr: unknown hyperparameter 'lrr'; check the spelling"
+        )
+        assert other.args == (str(other),)
+        assert type(other) is UnknownHyperparameterError
+        assert (other.name, other.suggestions) == ("lrr", ["lr"])
+        assert str(error).endswith("did you mean 'lr'?")  # the original is unchanged
+
+    def test_replacing_the_where(self):
+        error = self.error()
+        assert str(error.with_where("")) == (
+            "unknown hyperparameter 'lrr'; did you mean 'lr'?"
+        )
+        moved = error.replace(where="other.yaml: lrr", name="lrr2")
+        assert str(moved).startswith("other.yaml: lrr: ") and moved.name == "lrr2"
+
+    def test_scan_error_copy_keeps_its_syntax_error_facts(self):
+        with pytest.raises(ScanError) as info:
+            strict_scan()
+        other = info.value.with_fix("fix it ('hpreg lint' is the strict check)")
+        assert str(other) == (
+            "src/broken.py:3:19: skipped, invalid syntax (unmatched ')'); fix it "
+            "('hpreg lint' is the strict check)"
+        )
+        assert (other.lineno, other.offset) == (3, 19)
+        assert other.filename == info.value.filename
+        assert other.msg == str(other)
+
+    def test_pickles(self):
+        import pickle
+
+        error = pickle.loads(pickle.dumps(self.error()))
+        assert str(error) == str(self.error()) and error.fix == "did you mean 'lr'?"
+
+    def test_old_style_message_with_a_problem_fact_keeps_its_text(self):
+        # code that passes the formatted text and its problem as a fact, as sweep
+        # files once did, keeps its text
+        error = hpreg.SweepFileError("s.yaml: lr: bad; fix", problem="bad", key="lr")
+        assert str(error) == "s.yaml: lr: bad; fix" and error.problem == "bad"
+        assert str(error.with_where("t.yaml: lr")) == "t.yaml: lr: bad"
+
+
+class TestLintLocationFromFields:
+    def test_location_comes_from_the_facts_not_the_text(self):
+        from hpreg.lint.linter import _from_error
+
+        error = ValuesFileError(
+            where="values.yaml: lr",
+            problem="'abc' for 'lr' is a str",
+            fix="give a float value",
+            filename="values.yaml",
+            lineno=2,
+            col=3,
+        )
+        problem = _from_error(error)
+        assert str(problem) == (
+            "values.yaml:2:3: 'abc' for 'lr' is a str; give a float value"
+        )
+
+    def test_scanned_problem_keeps_its_column(self):
+        from hpreg.lint.linter import _from_error
+
+        manager = hpreg.HyperParameterManager("_")
+        from hpreg.scan.scanner import scan_source
+
+        scanned = scan_source(HEADER + "name = 'lr'\nlr = _(name, 0.1)\n", "a.py")
+        (error,) = manager.ingest(scanned, collect=True)
+        assert (error.where, error.col) == ("a.py:4:8", 8)
+        assert str(_from_error(error)).startswith(
+            "a.py:4:8: the name of a hyperparameter must be a literal string"
+        )
+
+
+class TestCommandLineAdvice:
+    def test_skipped_file_advice_is_the_commands_own(self, capsys):
+        write("src/broken.py", HEADER + 'x = _("broken", 1))\n')
+        from hpreg.cli.app import main
+
+        assert main(["list", "--no-cache", "src"]) == 0
+        err = capsys.readouterr().err
+        assert err.startswith(
+            "hpreg: warning: src/broken.py:3:19: skipped, invalid syntax (unmatched "
+            "')'); fix it ('hpreg lint' is the strict check)"
+        ), err
+
+
+class TestBindExit:
+    def exit_of(self, name):
+        import argparse
+
+        from hpreg.bind.binding import _exit_for
+
+        error = UnknownHyperparameterError(
+            where="cfg.yaml: " + name, problem="unknown", name=name
+        )
+        return _exit_for(argparse.ArgumentParser(prog="train.py"), error)
+
+    def test_is_the_error_and_an_exit_with_status_2(self, capsys):
+        exit_error = self.exit_of("lrr")
+        assert isinstance(exit_error, UnknownHyperparameterError)
+        assert isinstance(exit_error, SystemExit) and exit_error.code == 2
+        assert exit_error.name == "lrr" and str(exit_error) == "cfg.yaml: lrr: unknown"
+        assert "train.py: error: cfg.yaml: lrr: unknown" in capsys.readouterr().err
+
+    def test_one_exit_class_per_error_class(self):
+        from hpreg.bind.binding import BindExit
+
+        first, second = self.exit_of("a"), self.exit_of("b")
+        assert type(first) is type(second)
+        assert isinstance(first, BindExit)
+        assert type(first).__name__ == "UnknownHyperparameterError"
+
+
+class TestTextHelpersExistOnce:
+    def test_one_home(self):
+        from importlib import import_module
+
+        text = import_module("hpreg._text")
+        binding = import_module("hpreg.bind.binding")
+        errors = import_module("hpreg.errors")
+        checks = import_module("hpreg.registry.checks")
+        base = import_module("hpreg.sweep.base")
+
+        assert errors.did_you_mean is text.did_you_mean
+        assert errors.suggestion_text is text.suggestion_text
+        assert checks.with_article is text.with_article
+        assert base.shorten is text.shorten
+        assert not hasattr(binding, "_article")
+
+    def test_helpers(self):
+        from hpreg._text import (
+            article,
+            join_fix,
+            shorten,
+            suggestion,
+            suggestion_text,
+            with_article,
+        )
+
+        assert (article("int"), with_article("float")) == ("an", "a float")
+        assert suggestion(["a", "b"]) == "did you mean 'a' or 'b'?"
+        assert suggestion_text(["a"]) == "; did you mean 'a'?" and suggestion([]) == ""
+        assert shorten("x" * 10, 5) == "xx..." and shorten("abc", 5) == "abc"
+        assert join_fix("", "a", "", "b", "(c)") == "a; b (c)"

@@ -572,13 +572,14 @@ class TestShardAndSample:
             hp.product(a=range(6)).sample(7)
         assert (info.value.n, info.value.size) == (7, 6)
 
-    def test_sample_needs_cheap_length(self):
-        with pytest.raises(
-            SweepError,
-            match=r"^sample\(1\): .* has no cheap length because it filters points; "
-            r"sample before filtering",
-        ):
-            hp.product(a=[1]).where(lambda p: True).sample(1)
+    def test_sample_of_a_filtered_sweep_draws_from_its_list(self):
+        s = hp.product(a=range(20)).where(lambda p: p["a"] % 3)
+        drawn = list(s.sample(4, seed=5))
+        listed = list(s)
+        indices = random.Random(5).sample(range(len(listed)), 4)
+        assert drawn == [listed[i] for i in indices]
+        with pytest.raises(SweepError, match=r"^sample\(14\): the sweep has only 13"):
+            list(s.sample(14))
 
     def test_sample_and_count_an_override_without_enumerating(self):
         base = hp.product(**{"h{}".format(i): list(range(10)) for i in range(12)})

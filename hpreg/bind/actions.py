@@ -128,20 +128,7 @@ class _HpActions:
 
     def _load(self, path: str, serial_format: str) -> None:
         data = read_values(path, serial_format, self._action_option("serial-format"))
-        where = _source.display_path(path)
-        if not isinstance(data, dict):
-            raise ValuesFileError(
-                "{}: expected a mapping of hyperparameter names to values, got {}; "
-                "write 'name: value' lines".format(where, type(data).__name__),
-                path=path,
-                key=None,
-            )
-        manager = self.manager
-        checked = manager.check_values(manager.flatten_tree(data), where)
-        for name, value in checked.items():
-            check_hints(name, value, manager.get_hints(name), where)
-        for name, value in checked.items():
-            manager.set_value(name, value, Provenance("file", path))
+        self.manager.set_checked(data, path, source="file")
 
     def _save(self, path: str, serial_format: str) -> None:
         fmt = _resolve_format(path, serial_format, self._action_option("serial-format"))
@@ -164,10 +151,10 @@ def _resolve_format(path: str, serial_format: str, format_option: str) -> str:
     fmt = _EXTENSIONS.get(ext)
     if fmt is None:
         raise ValuesFileError(
-            "{}: unsupported file extension {!r}; use .yaml, .yml, .json, .pkl or "
-            ".pickle, or choose a format with {}".format(
-                path, ext or "(none)", format_option
-            ),
+            where=str(path),
+            problem="unsupported file extension {!r}".format(ext or "(none)"),
+            fix="use .yaml, .yml, .json, .pkl or .pickle, or choose a format with "
+            "{}".format(format_option),
             path=str(path),
             key=None,
         )
@@ -180,8 +167,9 @@ def read_values(path: str, serial_format: str = "auto", format_option: str = "")
     fmt = _resolve_format(path, serial_format, format_option)
     if fmt == "pickle" and serial_format != "pickle":
         raise ValuesFileError(
-            "{}: refusing to load a pickle file, since {}; if you trust the file, "
-            "pass {} pickle".format(path, _PICKLE_WARNING, format_option),
+            where=str(path),
+            problem="refusing to load a pickle file, since {}".format(_PICKLE_WARNING),
+            fix="if you trust the file, pass {} pickle".format(format_option),
             path=str(path),
             key=None,
         )
@@ -193,15 +181,16 @@ def read_values(path: str, serial_format: str = "auto", format_option: str = "")
                 return pickle.load(f)
         except OSError as error:
             raise ValuesFileError(
-                "{}: cannot read: {}".format(path, error.strerror or error),
+                where=str(path),
+                problem="cannot read: {}".format(error.strerror or error),
                 path=str(path),
                 key=None,
             ) from None
         except Exception as error:  # a damaged pickle fails in many ways
             raise ValuesFileError(
-                "{}: not a readable pickle ({}); check the file or its format".format(
-                    path, error
-                ),
+                where=str(path),
+                problem="not a readable pickle ({})".format(error),
+                fix="check the file or its format",
                 path=str(path),
                 key=None,
             ) from None
@@ -218,9 +207,9 @@ def read_values(path: str, serial_format: str = "auto", format_option: str = "")
         where = path if line is None else "{}:{}:{}".format(path, line, error.colno)
         fix = "keep one of them" if isinstance(error, DuplicateJsonKey) else None
         raise ValuesFileError(
-            "{}: invalid JSON: {}; {}".format(
-                where, getattr(error, "msg", error), fix or "fix the file's syntax"
-            ),
+            where=where,
+            problem="invalid JSON: {}".format(getattr(error, "msg", error)),
+            fix=fix or "fix the file's syntax",
             path=str(path),
             key=None,
         ) from None

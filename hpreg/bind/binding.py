@@ -8,12 +8,14 @@ itself, the binding may print and exit (bad values exit 2, listings exit 0).
 
 import argparse
 import ast
+import functools
 import json
 import os
 import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
-from hpreg.registry.checks import check_hints, coerce_to_default
+from hpreg._text import article
+from hpreg.registry.checks import bad_hint, check_hints, coerce_to_default
 from hpreg.registry.env_check import check_env_config
 from hpreg.bind.actions import (
     ACTIONS,
@@ -92,15 +94,36 @@ def bind(
     return parser
 
 
+class BindExit(SystemExit):
+    """An ``HpregError`` met while binding, raised as argparse's exit (status 2).
+
+    Each error class gets one exiting subclass, ``(ErrorClass, BindExit)``, so code
+    that catches the error class, or ``SystemExit``, keeps working.
+    """
+
+
+@functools.lru_cache(maxsize=None)
+def _exit_class(error_class: type) -> type:
+    return type(
+        error_class.__name__,
+        (error_class, BindExit),
+        {
+            "__module__": error_class.__module__,
+            "__qualname__": error_class.__qualname__,
+        },
+    )
+
+
 def _exit_for(parser: argparse.ArgumentParser, error: HpregError) -> BaseException:
     """``error`` printed as argparse prints errors, and raised as an exit (status 2)
     that is still the same ``HpregError`` subclass for code that catches it."""
     parser.print_usage(sys.stderr)
     sys.stderr.write("{}: error: {}\n".format(parser.prog, error))
-    exiting = type(type(error).__name__, (type(error), SystemExit), {})
-    exit_error = exiting.__new__(exiting)
-    exit_error.__dict__.update(error.__dict__)
-    exit_error.args = error.args
+    try:
+        exit_error = error.as_class(_exit_class(type(error)))
+    except TypeError:  # a class that cannot also be a SystemExit (a SyntaxError)
+        exit_error = BindExit(2)
+        exit_error.__cause__ = error
     exit_error.code = 2
     return exit_error
 
@@ -157,8 +180,10 @@ class _Option:
         if isinstance(text, StringAsDefault):
             return str(text)
         value = _parse_value(text, self.reference)
+        # argparse checks valid choices; check_hints reports a bad choices hint
+        hints = self.hints if bad_hint(self.hints) else _without(self.hints, "choices")
         try:
-            check_hints(self.name, value, _without(self.hints, "choices"))
+            check_hints(self.name, value, hints)
         except HpregError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
         return value
@@ -167,7 +192,7 @@ class _Option:
         help_text = self.hints.get("help")
         if help_text is None:
             help_text = "{} {} hyperparameter".format(
-                _article(_type_label(self.reference)), _type_label(self.reference)
+                article(_type_label(self.reference)), _type_label(self.reference)
             )
         help_text = str(help_text).replace("%", "%%")
         if show_default:
@@ -254,6 +279,13 @@ def _any_literal(text: str) -> Any:
     """A value for a default that fixes no type: YAML first, then a Python literal."""
     values = list(_candidates(text))
     if not values:
+        if text.strip()[:1] in "[{":  # a list or dict that does not parse
+            from hpreg.io.files import parse_scalar
+
+            try:
+                parse_scalar(text)
+            except HpregError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
         return text
     if isinstance(values[0], str) and len(values) > 1:
         return values[1]  # None, (1, 2), ... are Python spellings YAML reads as text
@@ -262,7 +294,7 @@ def _any_literal(text: str) -> Any:
 
 def _type_error(text: str, reference: Any, spelling: Optional[str] = None):
     label = _type_label(reference)
-    message = "expected {} {}, got {!r}".format(_article(label), label, text)
+    message = "expected {} {}, got {!r}".format(article(label), label, text)
     if spelling:
         message += " ({})".format(spelling)
     message += "; the default is {}".format(_show(reference))
@@ -273,10 +305,6 @@ def _type_label(reference: Any) -> str:
     if reference is None or isinstance(reference, (EmptyValue, NotLiteralEvaluable)):
         return "value"
     return type(reference).__name__
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _show(value: Any) -> str:
@@ -337,9 +365,10 @@ class _Binding(_HpActions):
                     raise self._clash(owner, name, string, _describe(existing[string]))
                 if string in ours:
                     raise OptionClashError(
-                        "{} and {} both want the option {}; rename one of them".format(
+                        problem="{} and {} both want the option {}".format(
                             ours[string], owner, string
                         ),
+                        fix="rename one of them",
                         option=string,
                         name=name,
                         existing=ours[string],
@@ -360,9 +389,10 @@ class _Binding(_HpActions):
             fix = 'bind(parser, {}, prefix="hp.") puts hyperparameters under --hp.{}'
             fix = fix.format(self.manager.placeholder, name)
         return OptionClashError(
-            "option {} of {} clashes with the parser's own {}; {}".format(
-                string, owner, existing, fix
+            problem="option {} of {} clashes with the parser's own {}".format(
+                string, owner, existing
             ),
+            fix=fix,
             option=string,
             name=name,
             existing=existing,

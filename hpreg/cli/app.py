@@ -10,12 +10,12 @@ import sys
 from typing import Dict, List, Optional
 
 from hpreg import __version__
+from hpreg._text import did_you_mean, join_fix, suggestion
 from hpreg.errors import (
     DoubleAssignmentException,
     HpregError,
+    ScanError,
     UnknownHyperparameterError,
-    did_you_mean,
-    suggestion_text,
 )
 
 PROG = "hpreg"
@@ -25,7 +25,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        take_extras = getattr(args, "take_extras", None)
+        if extras and take_extras is not None:
+            extras = take_extras(args, extras)  # `hpreg sweep FILE --count lr=0.3`
+        if extras:
+            parser.error("unrecognized arguments: {}".format(" ".join(extras)))
     except SystemExit as stop:  # argparse: --help (0) or a usage error (2)
         return _exit_code(stop)
     if not getattr(args, "func", None):
@@ -143,8 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_LIBRARY_FIX = "; fix it, or use strict=True to stop here"
-_COMMAND_FIX = "; fix it ('hpreg lint' is the strict check)"
+# a skipped file's advice names a Python argument (strict=True); a command user has none
+_SKIPPED_FIX = "fix it ('hpreg lint' is the strict check)"
 
 
 # -- list -------------------------------------------------------------------------------
@@ -167,8 +172,9 @@ def _scan_reporting(args, paths=None):
         every_syntax_error=True,
     )
     for problem in problems:
-        # the library's advice names a Python argument; a command user has none
-        _warn(str(problem).replace(_LIBRARY_FIX, _COMMAND_FIX))
+        if isinstance(problem, ScanError):
+            problem = problem.with_fix(_SKIPPED_FIX)
+        _warn(str(problem))
     return {manager.placeholder: manager for manager in found}, problems
 
 
@@ -180,11 +186,13 @@ def cmd_list(args) -> int:
     if args.manager is not None:
         if args.manager not in found:
             raise HpregError(
-                "unknown manager '{}'{}; the scanned code uses: {}".format(
-                    args.manager,
-                    suggestion_text(did_you_mean(args.manager, found)),
-                    ", ".join(sorted(found)) or "no manager",
-                )
+                problem="unknown manager '{}'".format(args.manager),
+                fix=join_fix(
+                    suggestion(did_you_mean(args.manager, found)),
+                    "the scanned code uses: {}".format(
+                        ", ".join(sorted(found)) or "no manager"
+                    ),
+                ),
             )
         chosen = [found[args.manager]]
     text = render(chosen, args.format, manager_column=True)
@@ -237,8 +245,10 @@ def cmd_show(args) -> int:
         known = {n for m in found.values() for n in m.names()}
         suggestions = did_you_mean(args.name, known)
         raise UnknownHyperparameterError(
-            "unknown hyperparameter '{}'{}; 'hpreg list {}' shows all names".format(
-                args.name, suggestion_text(suggestions), " ".join(args.paths)
+            problem="unknown hyperparameter '{}'".format(args.name),
+            fix=join_fix(
+                suggestion(suggestions),
+                "'hpreg list {}' shows all names".format(" ".join(args.paths)),
             ),
             name=args.name,
             suggestions=suggestions,

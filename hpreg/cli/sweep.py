@@ -3,15 +3,15 @@ count it, list it or write one values file per point."""
 
 import csv
 import io
+import itertools
 import json
 import os
 import re
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
-from hpreg.io.files import write_atomic
-from hpreg.errors import HpregError, UsageError, ValuesFileError
 from hpreg.io.limits import json_safe
+from hpreg.errors import UsageError, ValuesFileError
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 
@@ -51,24 +51,54 @@ def add_sweep_parser(commands) -> None:
         help="validate names, types and hints against the code in PATH first",
     )
     sweep.add_argument(
-        "--force", action="store_true", help="with --out, replace a different sweep"
+        "--force",
+        action="store_true",
+        help="with --out, replace a different sweep hpreg wrote there (other files stay)",
     )
     sweep.add_argument("--exclude", action="append", default=[], metavar="GLOB")
     sweep.add_argument("--no-cache", action="store_true")
-    sweep.set_defaults(func=cmd_sweep)
+    sweep.set_defaults(func=cmd_sweep, take_extras=take_extras)
 
 
 def split_items(items: List[str]) -> Tuple[Optional[str], List[str]]:
-    """The sweep file (if the first item is one) and the overrides."""
+    """The sweep file and the overrides: the file is the first item if it has no
+    ``=``, else an item that names an existing file (``outputs/lr=0.1/sweep.yaml``)."""
     if items and "=" not in items[0]:
         return items[0], items[1:]
-    for item in items:
-        if "=" not in item:
+    found = None
+    for i, item in enumerate(items):
+        if _names_a_file(item):
+            if found is not None:
+                raise UsageError(
+                    "'{}' and '{}': give one sweep file; write the rest as "
+                    "NAME=VALUES".format(items[found], item)
+                )
+            found = i
+        elif "=" not in item:
             raise UsageError(
-                "'{}': a sweep file must come first, before the overrides; "
-                "or write it as NAME=VALUES".format(item)
+                where="'{}'".format(item),
+                problem="a sweep file must come first, before the overrides",
+                fix="move it first, or write it as NAME=VALUES",
             )
-    return None, list(items)
+    if found is None:
+        return None, list(items)
+    return items[found], list(items[:found]) + list(items[found + 1 :])
+
+
+def _names_a_file(item: str) -> bool:
+    """``item`` is a sweep file (or ``module.py:function``) that exists."""
+    if os.path.isfile(item):
+        return True
+    module = item.rsplit(":", 1)[0]
+    return ".py:" in item and module.endswith(".py") and os.path.isfile(module)
+
+
+def take_extras(args, extras: List[str]) -> List[str]:
+    """Overrides and a sweep file written after options (``FILE --count lr=0.3``)
+    join the items; returns what is left, which argparse did not recognise."""
+    left = [extra for extra in extras if extra.startswith("-")]
+    args.items = list(args.items) + [e for e in extras if not e.startswith("-")]
+    return left
 
 
 def build_sweep(args):
@@ -80,8 +110,9 @@ def build_sweep(args):
     path, overrides = split_items(args.items)
     if path is None and not overrides:
         raise UsageError(
-            "nothing to sweep; give a sweep file and/or overrides such as "
-            "'lr=0.1,0.01 batch_size=32,64'"
+            problem="nothing to sweep",
+            fix="give a sweep file and/or overrides such as "
+            "'lr=0.1,0.01 batch_size=32,64'",
         )
     stem = "sweep"
     file_sweep = None
@@ -93,7 +124,7 @@ def build_sweep(args):
             stem = os.path.splitext(os.path.basename(path))[0]
     command_line = parse_overrides(overrides) if overrides else None
     if command_line is not None:
-        _tag_command_line(command_line, overrides)
+        command_line = _locate_command_line(command_line, overrides)
     if file_sweep is not None and command_line is not None:
         sweep = algebra.override(file_sweep, command_line)
     else:
@@ -103,18 +134,14 @@ def build_sweep(args):
     return sweep, stem, path
 
 
-def _tag_command_line(sweep, overrides: List[str]) -> None:
-    """Let validation errors quote the override as typed (``lr=0.1,0.01``)."""
+def _locate_command_line(sweep, overrides: List[str]):
+    """The sweep, its validation errors quoting each override as typed
+    (``command line: lr=0.1,0.01``)."""
     from hpreg.sweep.overrides import parse_override
+    from hpreg.sweep.visit import locate_leaves
 
     typed = {parse_override(item)[0]: item for item in overrides}
-    stack = [sweep]
-    while stack:
-        node = stack.pop()
-        name = getattr(node, "name", None)
-        if isinstance(name, str) and name in typed:
-            node.origin, node.origin_source = typed[name], "command line"
-        stack.extend(node.children)
+    return locate_leaves(sweep, typed, source="command line")
 
 
 def _reclaim_items(args) -> None:
@@ -125,14 +152,17 @@ def _reclaim_items(args) -> None:
     keep, moved = [], []
     for item in args.scan:
         if "=" in item or item.endswith((".yaml", ".yml", ".json")) or ".py:" in item:
+            if "=" in item and os.path.isdir(item):
+                keep.append(item)  # a folder of code such as outputs/lr=0.1
+                continue
             moved.append(item)
         else:
             keep.append(item)
     if moved:
         if not keep:
             raise UsageError(
-                "--scan needs a path to the code that declares the hyperparameters, "
-                "e.g. --scan src/"
+                problem="--scan needs a path to the code that declares the "
+                "hyperparameters, e.g. --scan src/"
             )
         args.scan = keep
         files = [m for m in moved if "=" not in m]
@@ -146,30 +176,32 @@ def cmd_sweep(args) -> int:
     if args.scan:
         sweep = _validate(sweep, args, path)
         validated = True
+    whole, sampled, shard = sweep, None, None
     if args.sample is not None:
         if args.sample < 1:
             raise UsageError(
-                "--sample {}: draw at least one point, e.g. --sample 10".format(
-                    args.sample
-                )
+                where="--sample {}".format(args.sample),
+                problem="draw at least one point, e.g. --sample 10",
             )
-        sweep = _sampleable(sweep).sample(args.sample, seed=args.seed)
+        # the API's own sample: the same points for the same seed (issue 8)
+        sweep = sampled = sweep.sample(args.sample, seed=args.seed)
     elif args.seed is not None:
-        raise UsageError("--seed goes with --sample N")
+        raise UsageError(problem="--seed goes with --sample N")
     if args.shard:
         match = _SHARD.match(args.shard)
         if not match:
             raise UsageError(
-                "--shard {}: expected K/N with 0 <= K < N, e.g. --shard 0/4".format(
-                    args.shard
-                )
+                where="--shard {}".format(args.shard),
+                problem="expected K/N with 0 <= K < N, e.g. --shard 0/4",
             )
         k, n = int(match.group(1)), int(match.group(2))
         if n < 1 or k >= n:
             raise UsageError(
-                "--shard {}: K must be in 0..N-1 and N at least 1".format(args.shard)
+                where="--shard {}".format(args.shard),
+                problem="K must be in 0..N-1 and N at least 1",
             )
         sweep = sweep.shard(k, n)
+        shard = (k, n)
     if args.count:
         if validated and _has_dynamic(sweep):
             # derived values are checked as drawn: draw them all before answering
@@ -178,35 +210,64 @@ def cmd_sweep(args) -> int:
             print(sweep.count())
         return 0
     if args.out:
-        return write_points(sweep, args.out, stem, force=args.force)
+        indices, total = _whole_indices(sweep, whole, sampled, shard)
+        return write_points(
+            sweep, args.out, stem, force=args.force, indices=indices, total=total
+        )
+    from hpreg.sweep.output import MAX_LIST_POINTS, check_point, too_many
+
+    too_long = too_many(sweep._count_cheaply(), "--list", MAX_LIST_POINTS)
+    if too_long is not None:
+        raise too_long
     points = list(sweep) if validated and _has_dynamic(sweep) else sweep
     write = _stdout_writer()
-    for point in points:
-        write(json.dumps(json_safe(_plain(point)), default=repr) + "\n")
+    for i, point in enumerate(points):
+        try:
+            text = json.dumps(json_safe(_plain(point)), default=repr)
+        except ValueError:  # an int too long to print: name it
+            check_point(point, "point {}".format(i))
+            raise
+        write(text + "\n")
     return 0
 
 
-def _sampleable(sweep):
-    """``sweep``, enumerated first when it has no cheap length (a filter, unique):
-    the command line cannot sample before filtering as the Python API can."""
-    from hpreg.sweep.algebra import from_function
+def _whole_indices(sweep, whole, sampled, shard):
+    """Each point's index in the whole sweep (before --sample and --shard) and the
+    whole sweep's size, or (None, None) when ``sweep`` is the whole sweep."""
+    if sampled is None and shard is None:
+        return None, None
+    from hpreg.sweep.output import MAX_OUT_POINTS, too_many
 
-    if sweep._count_cheaply() is None:
-        points = list(sweep)
-        return from_function(lambda: points)
-    return sweep
+    too_long = too_many(sweep._count_cheaply(), "--out", MAX_OUT_POINTS)
+    if too_long is not None:
+        raise too_long
+    total = whole._count_cheaply()
+    indices = None
+    if sampled is not None:
+        if sampled.indices is None:  # a filtered sweep, listed when drawn from
+            points, drawn = sampled._draw({})
+            total = len(points)
+        indices = list(sampled.indices if sampled.indices is not None else drawn)
+    if total is None:
+        total = whole.count()
+    if shard is not None:
+        k, n = shard
+        indices = indices[k::n] if indices is not None else range(k, total, n)
+    return indices, total
 
 
 def _has_dynamic(sweep) -> bool:
-    from hpreg.sweep.validate import ValidatedSweep
+    """Whether values of the sweep are checked only as points are drawn."""
+    from hpreg.sweep.visit import SweepVisitor
 
-    stack = [sweep]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ValidatedSweep) and node._dynamic:
-            return True
-        stack.extend(node.children)
-    return False
+    class _Dynamic(SweepVisitor):
+        def generic_visit(self, node) -> bool:
+            return any(self.visit(child) for child in node.children)
+
+        def visit_validated(self, node) -> bool:
+            return bool(node.dynamic) or self.generic_visit(node)
+
+    return _Dynamic().visit(sweep)
 
 
 def _stdout_writer():
@@ -240,37 +301,62 @@ def _plain(point):
 
 def nest(point: Dict[str, Any], separator: str = ".") -> Dict[str, Any]:
     """A flat point as the nested mapping ``_.save`` writes."""
-    tree: Dict[str, Any] = {}
-    for name, value in point.items():
-        parts = str(name).split(separator)
-        level = tree
-        for part in parts[:-1]:
-            child = level.get(part)
-            if not isinstance(child, dict):
-                child = level[part] = {}
-            level = child
-        level[parts[-1]] = _plain(value)
-    return tree
+    from hpreg.io.tree import nest_flat
+
+    return nest_flat({name: _plain(value) for name, value in point.items()}, separator)
 
 
-def write_points(sweep, out_dir: str, stem: str, force: bool = False) -> int:
-    """Write one values file per point and ``index.csv``; same sweep again is fine."""
+def write_points(
+    sweep,
+    out_dir: str,
+    stem: str,
+    force: bool = False,
+    indices=None,
+    total: Optional[int] = None,
+) -> int:
+    """Write one values file per point and ``index.csv``; same sweep again is fine.
+
+    ``indices`` are the points' indices in the whole sweep (of ``total`` points)
+    when ``sweep`` is a shard or a sample of it: file names and ``index.csv`` carry
+    them, zero-padded for the whole sweep. See ``hpreg.sweep.output`` for the folder.
+    """
+    from hpreg.sweep.output import (
+        MAX_OUT_POINTS,
+        check_point,
+        too_many,
+        unwritable,
+        write_folder,
+    )
+
     from hpreg.io.files import dump_yaml
 
-    points = list(sweep)
-    width = len(str(max(len(points) - 1, 0)))
+    too_long = too_many(sweep._count_cheaply(), "--out", MAX_OUT_POINTS)
+    if too_long is not None:
+        raise too_long
+    points = list(itertools.islice(sweep, MAX_OUT_POINTS + 1))
+    if len(points) > MAX_OUT_POINTS:
+        raise too_many(len(points), "--out", MAX_OUT_POINTS, at_least=True)
+    if indices is None:
+        indices = range(len(points))
+    indices = list(itertools.islice(indices, len(points)))
+    total = len(points) if total is None else total
+    width = len(str(max(total - 1, 0)))
+    problem = unwritable(stem)
+    if problem is not None:
+        raise ValuesFileError("{}: the file names' stem is {}".format(out_dir, problem))
     names: Dict[str, None] = {}
-    for point in points:
+    for index, point in zip(indices, points):
+        check_point(point, "{}: point {}".format(out_dir, index))
         for name in point:
             names.setdefault(name, None)
     files = []
-    for i, point in enumerate(points):
-        filename = "{}_{:0{}d}.yaml".format(stem, i, width)
+    for index, point in zip(indices, points):
+        filename = "{}_{:0{}d}.yaml".format(stem, index, width)
         files.append((filename, dump_yaml(nest(point))))
-    index = io.StringIO()
-    writer = csv.writer(index, lineterminator="\n")
+    index_file = io.StringIO()
+    writer = csv.writer(index_file, lineterminator="\n")
     writer.writerow(["index", "file"] + list(names))
-    for i, (point, (filename, _text)) in enumerate(zip(points, files)):
+    for i, point, (filename, _text) in zip(indices, points, files):
         writer.writerow(
             [i, filename]
             + [
@@ -282,62 +368,10 @@ def write_points(sweep, out_dir: str, stem: str, force: bool = False) -> int:
                 for n in names
             ]
         )
-    index_text = index.getvalue()
-    index_path = os.path.join(out_dir, "index.csv")
-    old_files = _existing_sweep(out_dir, index_path, index_text, files, force)
-    try:
-        os.makedirs(out_dir, exist_ok=True)
-    except OSError as error:
-        raise ValuesFileError(
-            "{}: cannot create the --out folder ({}); choose another folder".format(
-                out_dir, error.strerror
-            )
-        ) from None
-    for name in old_files:
-        try:
-            os.unlink(os.path.join(out_dir, name))
-        except OSError:
-            pass
-    for filename, text in files:
-        write_atomic(os.path.join(out_dir, filename), text)
-    write_atomic(index_path, index_text)
+    write_folder(str(out_dir), files + [("index.csv", index_file.getvalue())], force)
     print(
         "wrote {} point file{} and index.csv to {}".format(
             len(files), "" if len(files) == 1 else "s", out_dir
         )
     )
     return 0
-
-
-def _existing_sweep(out_dir, index_path, index_text, files, force) -> List[str]:
-    """Files of a previous, different sweep to remove; refuses without ``force``."""
-    if not os.path.exists(index_path):
-        return []
-    with open(index_path, encoding="utf-8") as f:
-        old_index = f.read()
-    what = "its index.csv differs"
-    if old_index == index_text:
-        # the same sweep: missing point files are written again; an edited one differs
-        changed = [
-            name
-            for name, text in files
-            if _read(os.path.join(out_dir, name)) not in (None, text)
-        ]
-        if not changed:
-            return []
-        what = "{} differs".format(changed[0])
-    if not force:
-        raise HpregError(
-            "{}: already holds a different sweep ({}); use --force to replace it, "
-            "or choose another --out folder".format(out_dir, what)
-        )
-    rows = list(csv.reader(io.StringIO(old_index)))
-    return [row[1] for row in rows[1:] if len(row) > 1 and "/" not in row[1]]
-
-
-def _read(path: str) -> Optional[str]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError:
-        return None

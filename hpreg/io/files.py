@@ -7,6 +7,7 @@ for plain scalars (``1e-3`` is a float, ``no`` a string, ``010`` the int 10).
 import json
 import os
 import re
+import stat
 import uuid
 from typing import Any, Dict, Optional, Type, Union
 
@@ -14,6 +15,7 @@ import yaml
 
 from hpreg.io.limits import BoundedYamlLoading, DuplicateJsonKey, load_json_text
 from hpreg.io.source import display_path
+from hpreg.io.tree import plain_value
 from hpreg.errors import HpregError, UsageError, ValuesFileError
 
 __all__ = [
@@ -167,11 +169,13 @@ def _yaml_error(exc, source, error):
         line, column = mark.line + 1, mark.column + 1
         where = "{}:{}:{}".format(display_path(source), line, column)
     return error(
-        "{}: invalid YAML: {}; {}".format(where, problem, fix),
+        where=where,
+        problem="invalid YAML: {}".format(problem),
+        fix=fix,
         path=source,
         line=line,
         column=column,
-        problem=problem,
+        reason=problem,
         key=None,
     )
 
@@ -192,14 +196,17 @@ def read_text(path, error):
             return f.read()
     except FileNotFoundError:
         raise error(
-            "{}: file not found; check the path".format(display_path(str(path))),
+            where=display_path(str(path)),
+            problem="file not found",
+            fix="check the path",
             path=str(path),
             key=None,
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise error(
-            "{}: cannot read: {}".format(display_path(str(path)), reason),
+            where=display_path(str(path)),
+            problem="cannot read: {}".format(reason),
             path=str(path),
             key=None,
         ) from None
@@ -220,17 +227,19 @@ def parse_scalar(text: str, where: Optional[str] = None) -> Any:
     stripped = text.strip()
     if not stripped:
         return text
+    if stripped[0] in "[{":
+        stripped = _hydra_flow(stripped, text, where)
     try:
         node = yaml.compose(stripped, Loader=HpregLoader)
     except yaml.YAMLError as exc:
         if stripped[0] in "[{\"'":
             problem = getattr(exc, "problem", None) or str(exc)
             raise UsageError(
-                "{}: cannot parse value {!r}: {}; quote it to pass a string".format(
-                    where or "value", text, problem
-                ),
+                where=where or "value",
+                problem="cannot parse value {!r}: {}".format(text, problem),
+                fix="quote it to pass a string",
                 value=text,
-                problem=problem,
+                reason=problem,
             ) from None
         return text
     if node is None:
@@ -245,12 +254,87 @@ def parse_scalar(text: str, where: Optional[str] = None) -> Any:
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc)
         raise UsageError(
-            "{}: cannot parse value {!r}: {}".format(where or "value", text, problem),
+            where=where or "value",
+            problem="cannot parse value {!r}: {}".format(text, problem),
             value=text,
-            problem=problem,
+            reason=problem,
         ) from None
     finally:
         loader.dispose()
+
+
+def _hydra_flow(text: str, original: str, where: Optional[str]) -> str:
+    """Hydra's flow dicts in YAML's spelling: ``{a:1,b:{c:x}}`` -> ``{a: 1,b: {c: x}}``.
+
+    YAML reads ``a:1`` in a flow mapping as the key ``"a:1"`` with a null value;
+    Hydra (and hpreg) end a dict entry's key at its first ``:``. A dict entry with
+    no ``:`` (``{a}``, ``{a,b}``) is a UsageError, not a key with a null value.
+    Text whose brackets or quotes do not balance is returned unchanged, for YAML to
+    report.
+    """
+    out: list = []
+    stack: list = []  # per open bracket: [bracket, entry has its ':', entry start]
+    quote = None
+    token_start = True  # where a quoted scalar may begin
+    i, end = 0, len(text)
+    while i < end:
+        char = text[i]
+        if quote:
+            out.append(char)
+            if quote == '"' and char == "\\" and i + 1 < end:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if char == quote:
+                if quote == "'" and text[i + 1 : i + 2] == "'":  # '' inside '...'
+                    out.append("'")
+                    i += 2
+                    continue
+                quote = None
+            i += 1
+            continue
+        if char in "'\"" and token_start:
+            quote, token_start = char, False
+        elif char in "[{":
+            stack.append([char, False, i + 1])
+            token_start = True
+        elif char in ",]}":
+            if not stack:
+                return text
+            bracket, has_colon, start = stack[-1]
+            entry = text[start:i].strip()
+            if bracket == "{" and entry and not has_colon:
+                raise UsageError(
+                    "{}: cannot parse value {!r}: the dict entry {!r} has no ':'; "
+                    "write {{key:value, ...}}, or quote it to pass a string".format(
+                        where or "value", original, entry
+                    ),
+                    value=original,
+                    problem="dict entry without ':'",
+                )
+            if char == ",":
+                stack[-1][1:] = [False, i + 1]
+                token_start = True
+            elif (char == "]") != (bracket == "["):
+                return text
+            else:
+                stack.pop()
+                token_start = False
+        elif char == ":" and stack and stack[-1][0] == "{" and not stack[-1][1]:
+            stack[-1][1] = True
+            token_start = True
+            out.append(char)
+            if i + 1 < end and not text[i + 1].isspace():
+                out.append(" ")
+            i += 1
+            continue
+        elif not char.isspace():
+            token_start = False
+        out.append(char)
+        i += 1
+    if quote or stack:
+        return text
+    return "".join(out)
 
 
 def dump_yaml(data: Any) -> str:
@@ -264,16 +348,16 @@ def dump_yaml(data: Any) -> str:
     )
 
 
-def _format_of(path):
+def format_of(path):
     ext = os.path.splitext(str(path))[1].lower()
     if ext in (".yaml", ".yml"):
         return "yaml"
     if ext == ".json":
         return "json"
     raise ValuesFileError(
-        "{}: unsupported extension {!r}; use .yaml, .yml or .json".format(
-            display_path(str(path)), ext or "(none)"
-        ),
+        where=display_path(str(path)),
+        problem="unsupported extension {!r}".format(ext or "(none)"),
+        fix="use .yaml, .yml or .json",
         path=str(path),
         key=None,
     )
@@ -284,7 +368,7 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
 
     ``fmt`` ("yaml" or "json") forces a format. An empty YAML file is an empty mapping.
     """
-    fmt = fmt or _format_of(path)
+    fmt = fmt or format_of(path)
     text = read_text(path, ValuesFileError)
     if fmt == "yaml":
         data = load_yaml_text(text, source=str(path))
@@ -299,30 +383,27 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
                 where = "{}:{}:{}".format(where, line, column)
             fix = "keep one of them" if isinstance(exc, DuplicateJsonKey) else None
             raise ValuesFileError(
-                "{}: invalid JSON: {}; {}".format(
-                    where, problem, fix or "fix the file's syntax"
-                ),
+                where=where,
+                problem="invalid JSON: {}".format(problem),
+                fix=fix or "fix the file's syntax",
                 path=str(path),
                 line=line,
                 column=column,
-                problem=problem,
+                reason=problem,
                 key=None,
             ) from None
     if data is None and fmt == "yaml":
         return {}
     if not isinstance(data, dict):
         raise ValuesFileError(
-            "{}: a values file must be a mapping of names to values, not {}; "
-            "write one 'name: value' per line".format(
-                display_path(str(path)), type(data).__name__
-            ),
+            where=display_path(str(path)),
+            problem="a values file must be a mapping of names to values, not "
+            "{}".format(type(data).__name__),
+            fix="write one 'name: value' per line",
             path=str(path),
             key=None,
         )
     return data
-
-
-_SCALARS = (type(None), bool, int, float, str)
 
 
 def plain_values(tree: dict, path, separator: str = ".") -> dict:
@@ -332,20 +413,12 @@ def plain_values(tree: dict, path, separator: str = ".") -> dict:
     ``ValuesFileError`` naming the file and the hyperparameter.
     """
 
-    def plain(value, key):
-        if isinstance(value, _SCALARS):
-            return value
-        if isinstance(value, (list, tuple)):
-            return [plain(v, key) for v in value]
-        if isinstance(value, (set, frozenset)):
-            return sorted((plain(v, key) for v in value), key=repr)
-        if isinstance(value, dict):
-            return {k: plain(v, key) for k, v in value.items()}
+    def unsavable(value, key):
         raise ValuesFileError(
-            "{}: cannot save '{}': {!r} is a {}, which YAML and JSON cannot hold; "
-            "give it a number, string, bool, None, list or dict value".format(
-                display_path(str(path)), key, value, type(value).__name__
-            ),
+            where=display_path(str(path)),
+            problem="cannot save '{}': {!r} is a {}, which YAML and JSON cannot "
+            "hold".format(key, value, type(value).__name__),
+            fix="give it a number, string, bool, None, list or dict value",
             path=str(path),
             key=key,
         )
@@ -361,7 +434,7 @@ def plain_values(tree: dict, path, separator: str = ".") -> dict:
             ):
                 out[key] = walk(value, name)
             else:
-                out[key] = plain(value, name)
+                out[key] = plain_value(value, lambda v, name=name: unsavable(v, name))
         return out
 
     return walk(tree, "")
@@ -377,7 +450,7 @@ def _jsonable(data):
 
 def dump_values_file(path, data: dict, fmt: Optional[str] = None) -> None:
     """Write ``data`` as YAML or JSON by extension (or ``fmt``), atomically."""
-    fmt = fmt or _format_of(path)
+    fmt = fmt or format_of(path)
     if fmt == "yaml":
         text = dump_yaml(data)
     else:
@@ -389,14 +462,23 @@ def write_atomic(path, data: Union[str, bytes]) -> None:
     """Write ``data`` through a temporary file and a rename: never a half file.
 
     A folder that is missing or not writable is a ``ValuesFileError`` naming the path.
+    A symlink is written through (its target is replaced, the link stays) and an
+    existing file keeps its permissions; a new file gets the umask's.
     """
     path = str(path)
-    tmp = "{}.{}-{}.tmp".format(path, os.getpid(), uuid.uuid4().hex[:8])
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = None
+    tmp = "{}.{}-{}.tmp".format(target, os.getpid(), uuid.uuid4().hex[:8])
     raw = data if isinstance(data, bytes) else data.encode("utf-8")
     try:
         with open(tmp, "xb") as f:
+            if mode is not None:
+                os.chmod(tmp, mode)
             f.write(raw)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as error:
         try:
             os.unlink(tmp)
@@ -405,22 +487,9 @@ def write_atomic(path, data: Union[str, bytes]) -> None:
         if not isinstance(error, OSError):
             raise
         raise ValuesFileError(
-            "{}: cannot write: {}; check the folder exists and is writable".format(
-                display_path(path), error.strerror or error
-            ),
+            where=display_path(path),
+            problem="cannot write: {}".format(error.strerror or error),
+            fix="check the folder exists and is writable",
             path=path,
             key=None,
         ) from None
-
-
-def flatten_nested(values: dict, separator: str = ".", prefix: str = "") -> dict:
-    """``{"model": {"width": 64}}`` gives ``{"model.width": 64}`` (an empty mapping
-    stays a value), the way a nested values file names its hyperparameters."""
-    flat: Dict[str, Any] = {}
-    for key, value in values.items():
-        name = "{}{}{}".format(prefix, separator, key) if prefix else str(key)
-        if isinstance(value, dict) and value:
-            flat.update(flatten_nested(value, separator, name))
-        else:
-            flat[name] = value
-    return flat

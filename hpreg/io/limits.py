@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from hpreg._text import shorten
+
 __all__ = [
     "MAX_DEPTH",
     "MAX_NODES",
@@ -137,7 +139,7 @@ class BoundedYamlLoading:
 def _short(value, limit=60):
     if not isinstance(value, str):
         return "(a collection)"
-    return value if len(value) <= limit else value[: limit - 3] + "..."
+    return shorten(value, limit)
 
 
 def _tag_name(tag: str) -> str:

@@ -2,7 +2,9 @@
 
 Reports second defaults, names used without any default, non-literal names and
 hints, hints that contradict the default, near-duplicate names, shadowed manager
-names and files that do not parse. ``# hpreg: ignore`` on a line silences it.
+names and files that do not parse. ``# hpreg: ignore`` on a line silences it; a
+problem about several places (conflicting defaults, a near-duplicate pair) is
+silenced by the mark on any of them.
 """
 
 import ast
@@ -13,7 +15,7 @@ from typing import Dict, Iterable, List, Optional
 
 from hpreg.io import source as _source
 from hpreg.io.paths import PathArg, as_path_list
-from hpreg.registry.checks import check_hints
+from hpreg.registry.checks import bad_hint, check_hints
 from hpreg.errors import DoubleAssignmentException, HintViolationError, ImpossibleTree
 from hpreg.registry.manager import HyperParameterManager
 
@@ -22,16 +24,29 @@ _WORD_SPLIT = re.compile(r"[._]")
 
 
 class LintProblem:
-    """One finding: where it is, what kind, and the message."""
+    """One finding: where it is, what kind, and the message.
 
-    __slots__ = ("filename", "lineno", "col", "kind", "message")
+    ``places`` are the other places the problem involves, each as ``(filename,
+    lineno, col, message)``: the message to give when it is reported there (a
+    pre-commit hook reports a problem at a changed file's place).
+    """
 
-    def __init__(self, filename, lineno, col, kind, message):
+    __slots__ = ("filename", "lineno", "col", "kind", "message", "places")
+
+    def __init__(self, filename, lineno, col, kind, message, places=()):
         self.filename = filename
         self.lineno = lineno
         self.col = col
         self.kind = kind
         self.message = message
+        self.places = tuple(places)
+
+    def moved_to(self, place) -> "LintProblem":
+        """The same problem, reported at ``place`` (one of its ``places``)."""
+        filename, lineno, col, message = place
+        here = (self.filename, self.lineno, self.col, self.message)
+        rest = [p for p in self.places if p != place]
+        return LintProblem(filename, lineno, col, self.kind, message, [here] + rest)
 
     @property
     def location(self) -> str:
@@ -53,8 +68,9 @@ def lint_paths(
     """Every problem found in the scanned files, sorted by place.
 
     With ``project``, the whole project is scanned (so a default declared in an
-    unchanged file counts) and only problems in ``paths`` are reported: what a
-    pre-commit hook, which passes the changed files, needs.
+    unchanged file counts) and only problems that involve a file in ``paths`` are
+    reported, at that file's place: what a pre-commit hook, which passes the
+    changed files, needs.
     """
     from hpreg.scan.scanner import iter_python_files, scan_paths
 
@@ -77,16 +93,33 @@ def lint_paths(
         problems.extend(_missing_defaults(manager))
         problems.extend(_contradicting_hints(manager))
         problems.extend(_near_duplicates(manager))
+    problems.extend(_bad_hints(registries.values()))
     spans: Dict[str, Dict] = {}
     problems = [p for p in problems if not _ignored(p, spans)]
     if project is not None:
-        problems = [
-            p for p in problems if p.filename and os.path.realpath(p.filename) in chosen
-        ]
+        problems = _in_files(problems, chosen)
     return sorted(
         _dedupe(problems),
         key=lambda p: (p.filename or "", p.lineno or 0, p.col or 0, p.message),
     )
+
+
+def _in_files(problems: List[LintProblem], chosen) -> List[LintProblem]:
+    """The problems that involve a file in ``chosen``, each reported at its first
+    place in one of them."""
+
+    def is_chosen(filename) -> bool:
+        return bool(filename) and os.path.realpath(filename) in chosen
+
+    out = []
+    for problem in problems:
+        if is_chosen(problem.filename):
+            out.append(problem)
+            continue
+        place = next((p for p in problem.places if is_chosen(p[0])), None)
+        if place is not None:
+            out.append(problem.moved_to(place))
+    return out
 
 
 def _unparsed_files(scans) -> List[LintProblem]:
@@ -120,16 +153,21 @@ def _from_error(error) -> LintProblem:
             else "impossible_tree"
         )
         if second is not None:
+            first = getattr(error, "first", None)
+            places = []
+            if first is not None:
+                places.append((first.filename, first.lineno, first.col, str(error)))
             return LintProblem(
-                second.filename, second.lineno, second.col, kind, str(error)
+                second.filename, second.lineno, second.col, kind, str(error), places
             )
-    text = str(error)
-    filename = getattr(error, "filename", None)
-    lineno = getattr(error, "lineno", None)
-    prefix = re.match(r"^[^:]+:\d+(:\d+)?: ", text)
-    if prefix:
-        text = text[prefix.end() :]
-    return LintProblem(filename, lineno, None, type(error).__name__, text)
+    # lint prints its own location (path:line:col) before the rest of the message
+    return LintProblem(
+        getattr(error, "filename", None),
+        getattr(error, "lineno", None),
+        getattr(error, "col", None),
+        type(error).__name__,
+        str(error.with_where("")),
+    )
 
 
 def _missing_defaults(manager: HyperParameterManager) -> List[LintProblem]:
@@ -137,15 +175,19 @@ def _missing_defaults(manager: HyperParameterManager) -> List[LintProblem]:
     for name in manager.names():
         if manager.scanned_default(name) is not None:
             continue
-        first = manager.get_occurrences(name)[0]
+        first, *others = manager.get_occurrences(name)
+        message = (
+            "'{}' is used without a default anywhere; give one occurrence a "
+            'default: {}("{}", <default>)'.format(name, manager.placeholder, name)
+        )
         out.append(
             LintProblem(
                 first.filename,
                 first.lineno,
                 first.col,
                 "no_default",
-                "'{}' is used without a default anywhere; give one occurrence a "
-                'default: {}("{}", <default>)'.format(name, manager.placeholder, name),
+                message,
+                [(o.filename, o.lineno, o.col, message) for o in others],
             )
         )
     return out
@@ -158,9 +200,23 @@ def _contradicting_hints(manager: HyperParameterManager) -> List[LintProblem]:
         if default_row is None or not default_row.is_literal:
             continue
         for occurrence in manager.get_occurrences(name):
+            if bad_hint(occurrence.hints):
+                continue  # _bad_hints reports it
             try:
                 check_hints(name, default_row.value, occurrence.hints)
             except HintViolationError as error:
+                places = []
+                if default_row is not occurrence:
+                    places.append(
+                        (
+                            default_row.filename,
+                            default_row.lineno,
+                            default_row.col,
+                            "the default contradicts the hints at {}: {}".format(
+                                occurrence.short_location, error
+                            ),
+                        )
+                    )
                 out.append(
                     LintProblem(
                         occurrence.filename,
@@ -168,8 +224,29 @@ def _contradicting_hints(manager: HyperParameterManager) -> List[LintProblem]:
                         occurrence.col,
                         "hint",
                         "the default contradicts its hints: {}".format(error),
+                        places,
                     )
                 )
+    return out
+
+
+def _bad_hints(managers: Iterable[HyperParameterManager]) -> List[LintProblem]:
+    """Hints that are not what they must be (``choices=5``, ``choices="abc"``)."""
+    out = []
+    for manager in managers:
+        for name in manager.names():
+            for occurrence in manager.get_occurrences(name):
+                problem = bad_hint(occurrence.hints)
+                if problem:
+                    out.append(
+                        LintProblem(
+                            occurrence.filename,
+                            occurrence.lineno,
+                            occurrence.col,
+                            "hint",
+                            "bad hint for '{}': {}".format(name, problem),
+                        )
+                    )
     return out
 
 
@@ -180,21 +257,37 @@ def _near_duplicates(manager: HyperParameterManager) -> List[LintProblem]:
         for second in names[i + 1 :]:
             if not looks_like_typo(first, second):
                 continue
-            where_first = manager.get_occurrences(first)[0]
-            where_second = manager.get_occurrences(second)[0]
-            out.append(
-                LintProblem(
-                    where_second.filename,
-                    where_second.lineno,
-                    where_second.col,
-                    "near_duplicate",
-                    "'{}' looks like a typo of '{}' ({}); use one name, or add "
-                    "'# hpreg: ignore' if both are meant".format(
-                        second, first, where_first.short_location
-                    ),
-                )
-            )
+            out.append(_near_duplicate_problem(manager, first, second))
     return out
+
+
+def _near_duplicate_problem(
+    manager: HyperParameterManager, first: str, second: str
+) -> LintProblem:
+    """The problem for two names that look like typos of each other: the rarer name
+    (fewer occurrences; on a tie, ``second``) is blamed, at its first occurrence.
+    Every occurrence of both names is one of the problem's places."""
+    typo, meant = second, first
+    if len(manager.get_occurrences(first)) < len(manager.get_occurrences(second)):
+        typo, meant = first, second
+    typo_rows, meant_rows = manager.get_occurrences(typo), manager.get_occurrences(
+        meant
+    )
+    fix = "use one name, or add '# hpreg: ignore' if both are meant"
+    message = "'{}' looks like a typo of '{}' ({}); {}".format(
+        typo, meant, meant_rows[0].short_location, fix
+    )
+    seen_from_meant = (
+        "'{}' has a near-duplicate '{}' ({}) that looks like a typo of it; {}".format(
+            meant, typo, typo_rows[0].short_location, fix
+        )
+    )
+    places = [(o.filename, o.lineno, o.col, message) for o in typo_rows[1:]]
+    places += [(o.filename, o.lineno, o.col, seen_from_meant) for o in meant_rows]
+    where = typo_rows[0]
+    return LintProblem(
+        where.filename, where.lineno, where.col, "near_duplicate", message, places
+    )
 
 
 def looks_like_typo(first: str, second: str) -> bool:
@@ -237,19 +330,29 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def _ignored(problem: LintProblem, spans: Dict[str, Dict]) -> bool:
-    """Whether a ``# hpreg: ignore`` is on the problem's line or, for a call written
-    over several lines, on any of them (black puts the comment after the last one)."""
-    if problem.lineno is None:
+    """Whether a ``# hpreg: ignore`` is at the problem's place or at any other place
+    it involves (either side of a pair)."""
+    here = (problem.filename, problem.lineno, problem.col)
+    return any(
+        _marked(filename, lineno, col, spans)
+        for filename, lineno, col in [here] + [p[:3] for p in problem.places]
+    )
+
+
+def _marked(filename, lineno, col, spans: Dict[str, Dict]) -> bool:
+    """Whether a ``# hpreg: ignore`` is on the line or, for a call written over
+    several lines, on any of them (black puts the comment after the last one)."""
+    if lineno is None:
         return False
-    lines = _source.source_lines(problem.filename)
-    if not 1 <= problem.lineno <= len(lines):
+    lines = _source.source_lines(filename)
+    if not 1 <= lineno <= len(lines):
         return False
-    end = problem.lineno
-    if problem.col is not None:
-        if problem.filename not in spans:
-            spans[problem.filename] = _call_ends("\n".join(lines))
-        end = spans[problem.filename].get((problem.lineno, problem.col), end)
-    return any(IGNORE_MARK.search(line) for line in lines[problem.lineno - 1 : end])
+    end = lineno
+    if col is not None:
+        if filename not in spans:
+            spans[filename] = _call_ends("\n".join(lines))
+        end = spans[filename].get((lineno, col), end)
+    return any(IGNORE_MARK.search(line) for line in lines[lineno - 1 : end])
 
 
 def _call_ends(text: str) -> Dict:

@@ -6,7 +6,13 @@ TYPE_CHECKING = False  # typing costs import time in every training job
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-from hpreg.errors import HintViolationError, NotLiteralEvaluable, ValueTypeError
+from hpreg._text import with_article
+from hpreg.errors import (
+    BadHintError,
+    HintViolationError,
+    NotLiteralEvaluable,
+    ValueTypeError,
+)
 from hpreg.registry.occurrences import EmptyValue
 
 
@@ -17,11 +23,6 @@ def type_name(value: Any) -> str:
     if isinstance(value, NotLiteralEvaluable):
         return "code"
     return type(value).__name__
-
-
-def with_article(word: str) -> str:
-    """``a float``, ``an int``."""
-    return "{} {}".format("an" if word[:1] in "aeiou" else "a", word)
 
 
 def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> Any:
@@ -57,17 +58,16 @@ def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> A
     else:
         ok = isinstance(value, expected)
     if not ok:
-        prefix = "{}: ".format(where) if where else ""
         raise ValueTypeError(
-            "{}{!r} for '{}' is {}, but its default {!r} is {}; give {} value".format(
-                prefix,
+            where=where,
+            problem="{!r} for '{}' is {}, but its default {!r} is {}".format(
                 value,
                 name,
                 with_article(type_name(value)),
                 default,
                 with_article(expected.__name__),
-                with_article(expected.__name__),
             ),
+            fix="give {} value".format(with_article(expected.__name__)),
             name=name,
             value=value,
             expected=expected,
@@ -100,11 +100,41 @@ def _like(default: Any, value: Any) -> Any:
     return value
 
 
+CHOICES_TYPES = (list, tuple, set, frozenset)
+
+
+def bad_hint(hints: Optional[dict]) -> str:
+    """What is wrong with the hints themselves (``choices=5``), empty when nothing."""
+    if not hints:
+        return ""
+    choices = hints.get("choices")
+    if choices is not None and not isinstance(choices, CHOICES_TYPES):
+        what = (
+            "a string" if isinstance(choices, str) else with_article(type_name(choices))
+        )
+        return (
+            "choices must be a list, tuple or set of values, not {} ({!r}); "
+            "write choices=[...]".format(what, choices)
+        )
+    return ""
+
+
 def check_hints(name: str, value: Any, hints: Optional[dict], where: str = "") -> None:
-    """Raise ``HintViolationError`` when ``value`` breaks ``choices``/``low``/``high``."""
+    """Raise ``HintViolationError`` when ``value`` breaks ``choices``/``low``/``high``,
+    and ``BadHintError`` when the hints themselves are wrong (``choices=5``)."""
     if not hints:
         return
-    prefix = "{}: ".format(where) if where else ""
+    problem = bad_hint(hints)
+    if problem:
+        problem, _, fix = problem.partition("; ")
+        raise BadHintError(
+            where=where,
+            problem="bad hint for '{}': {}".format(name, problem),
+            fix=fix,
+            name=name,
+            value=value,
+            hint="choices",
+        )
     choices = hints.get("choices")
     if choices is not None:
         try:
@@ -113,9 +143,9 @@ def check_hints(name: str, value: Any, hints: Optional[dict], where: str = "") -
             allowed = False
         if not allowed:
             raise HintViolationError(
-                "{}{!r} is not a choice of '{}'; choose one of {}".format(
-                    prefix, value, name, ", ".join(repr(c) for c in choices)
-                ),
+                where=where,
+                problem="{!r} is not a choice of '{}'".format(value, name),
+                fix="choose one of {}".format(", ".join(repr(c) for c in choices)),
                 name=name,
                 value=value,
                 hint="choices",
@@ -123,9 +153,10 @@ def check_hints(name: str, value: Any, hints: Optional[dict], where: str = "") -
     bounded = hints.get("low") is not None or hints.get("high") is not None
     if bounded and isinstance(value, float) and value != value:  # NaN: no order
         raise HintViolationError(
-            "{}nan for '{}' is not a number, so not in its bounds; give a value "
-            "in [{}, {}]".format(
-                prefix, name, hints.get("low", "-inf"), hints.get("high", "inf")
+            where=where,
+            problem="nan for '{}' is not a number, so not in its bounds".format(name),
+            fix="give a value in [{}, {}]".format(
+                hints.get("low", "-inf"), hints.get("high", "inf")
             ),
             name=name,
             value=value,
@@ -144,15 +175,12 @@ def check_hints(name: str, value: Any, hints: Optional[dict], where: str = "") -
             continue
         if broken:
             raise HintViolationError(
-                "{}{!r} for '{}' is {} its {} bound {!r}; give a value in [{}, {}]".format(
-                    prefix,
-                    value,
-                    name,
-                    word,
-                    hint,
-                    bound,
-                    hints.get("low", "-inf"),
-                    hints.get("high", "inf"),
+                where=where,
+                problem="{!r} for '{}' is {} its {} bound {!r}".format(
+                    value, name, word, hint, bound
+                ),
+                fix="give a value in [{}, {}]".format(
+                    hints.get("low", "-inf"), hints.get("high", "inf")
                 ),
                 name=name,
                 value=value,

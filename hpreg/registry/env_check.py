@@ -6,12 +6,8 @@ from typing import Optional
 
 from hpreg.io import source as _source
 from hpreg.registry.checks import check_hints, coerce_to_default
-from hpreg.errors import (
-    AmbiguousNameError,
-    UnknownHyperparameterError,
-    did_you_mean,
-    suggestion_text,
-)
+from hpreg._text import did_you_mean, join_fix, suggestion
+from hpreg.errors import AmbiguousNameError, UnknownHyperparameterError
 from hpreg.registry.provenance import Provenance
 
 
@@ -25,8 +21,7 @@ def check_env_config(manager) -> None:
     path = os.environ.get("HPREG_CONFIG")
     if not path:
         return
-    from hpreg.registry.env import env_values
-    from hpreg.io.files import load_values_file
+    from hpreg.registry.env import env_data, env_values
     from hpreg.registry.managers import managers
 
     where = _source.display_path(path)
@@ -40,14 +35,15 @@ def check_env_config(manager) -> None:
             known = set().union(*(m.names() for m in pool))
             suggestions = did_you_mean(name, known)
             raise UnknownHyperparameterError(
-                "{}: {}: unknown hyperparameter '{}' ($HPREG_CONFIG): no manager's "
-                "scan found it{}; scan the files that declare it before bind(), e.g. "
-                "{}.parse_file(path), or remove it from the file".format(
-                    where,
-                    name,
-                    name,
-                    suggestion_text(suggestions),
-                    manager.placeholder,
+                where="{}: {}".format(where, name),
+                problem="unknown hyperparameter '{}' ($HPREG_CONFIG): no manager's "
+                "scan found it".format(name),
+                fix=join_fix(
+                    suggestion(suggestions),
+                    "scan the files that declare it before bind(), e.g. "
+                    "{}.parse_file(path), or remove it from the file".format(
+                        manager.placeholder
+                    ),
                 ),
                 name=name,
                 path=path,
@@ -56,30 +52,27 @@ def check_env_config(manager) -> None:
         if len(owners[name]) > 1:
             (first, a), (second, b) = owners[name][:2]
             raise AmbiguousNameError(
-                "{}: {}: ambiguous hyperparameter ($HPREG_CONFIG): declared by two "
-                "managers, '{}' at {} and '{}' at {}; rename one of them".format(
-                    where,
-                    name,
+                where="{}: {}".format(where, name),
+                problem="ambiguous hyperparameter ($HPREG_CONFIG): declared by two "
+                "managers, '{}' at {} and '{}' at {}".format(
                     first.placeholder,
                     first.get_occurrences(a)[0].short_location,
                     second.placeholder,
                     second.get_occurrences(b)[0].short_location,
                 ),
+                fix="rename one of them",
                 name=name,
                 path=path,
                 managers=[first.placeholder, second.placeholder],
             )
     mine = set(manager.names())
-    data = load_values_file(path)
+    data = env_data(path)
     values = {
         name: value
         for name, value in manager.flatten_tree(data).items()
         if name in mine
     }
-    for name, value in values.items():
-        value = coerce_to_default(name, value, manager.get_default(name), where)
-        check_hints(name, value, manager.get_hints(name), where)
-        values[name] = value
+    values = manager.check_values(values, where)
     for name in list(getattr(manager, "_env_names", ())):
         if name not in values and _source_of(manager, name) == "env":
             manager.unset(name)

@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Optional, Sequence
 from hpreg.registry.checks import type_name
 from hpreg.errors import NotLiteralEvaluable, UsageError
 from hpreg.registry.occurrences import EmptyValue
-from hpreg.io.limits import MAX_DEPTH, json_safe
+from hpreg.io.limits import json_safe
+from hpreg.io.tree import plain_value as tree_plain_value
 
 FORMATS = ("table", "detail", "yaml", "json")
 
@@ -21,7 +22,8 @@ def render(
     """
     if fmt not in FORMATS:
         raise UsageError(
-            "unknown listing format {!r}; use one of {}".format(fmt, ", ".join(FORMATS))
+            problem="unknown listing format {!r}".format(fmt),
+            fix="use one of {}".format(", ".join(FORMATS)),
         )
     managers = list(managers)
     if fmt == "table":
@@ -125,24 +127,12 @@ def _detail(managers) -> str:
     return "\n\n".join(blocks)
 
 
-def plain_value(value: Any, _depth: int = 0) -> Any:
-    """Values as YAML/JSON can hold them: tuples as lists, code as its text.
+def plain_value(value: Any) -> Any:
+    """Values as YAML/JSON can hold them: tuples as lists, code as its text."""
+    return tree_plain_value(value, _code_as_text)
 
-    A value nested deeper than ``MAX_DEPTH`` levels is a UsageError."""
-    if isinstance(value, (tuple, list, dict, set, frozenset)):
-        _depth += 1
-        if _depth > MAX_DEPTH:
-            raise UsageError(
-                "cannot show a value nested deeper than {} levels".format(MAX_DEPTH)
-            )
-    if isinstance(value, tuple):
-        return [plain_value(v, _depth) for v in value]
-    if isinstance(value, list):
-        return [plain_value(v, _depth) for v in value]
-    if isinstance(value, dict):
-        return {k: plain_value(v, _depth) for k, v in value.items()}
-    if isinstance(value, (set, frozenset)):
-        return sorted((plain_value(v, _depth) for v in value), key=repr)
+
+def _code_as_text(value: Any) -> Any:
     if isinstance(value, NotLiteralEvaluable):
         return getattr(value, "source", None)
     if isinstance(value, EmptyValue):

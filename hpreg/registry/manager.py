@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from hpreg.io import source as _source
 from hpreg.errors import (
     BadCallError,
+    BadNameError,
     DoubleAssignmentException,
     ImpossibleTree,
     MissingValueError,
@@ -29,10 +30,9 @@ from hpreg.errors import (
     NotLiteralNameException,
     ScanError,
     ScanWarning,
-    did_you_mean,
-    suggestion_text,
 )
-from hpreg.registry.checks import coerce_to_default, with_article
+from hpreg._text import did_you_mean, join_fix, suggestion, with_article
+from hpreg.registry.checks import coerce_to_default
 from hpreg.registry.occurrences import (
     EMPTY,
     EmptyValue,
@@ -79,6 +79,7 @@ class HyperParameterManager(ValuesFileMixin):
         self.scan_errors: List[Any] = []
         self._problems: List[Any] = []
         self._env_names: Dict[str, Any] = {}
+        self._env_error: Optional[Exception] = None
         _apply_env_config(self)
         return self
 
@@ -160,7 +161,6 @@ class HyperParameterManager(ValuesFileMixin):
         return problems
 
     def _handle_problem(self, filename, problem, strict, collect):
-        where = _source.display_path(filename)
         if problem.kind in ("syntax", "unreadable"):
             error = skipped_file_error(filename, problem, self._current_key, strict)
             if strict:
@@ -178,13 +178,12 @@ class HyperParameterManager(ValuesFileMixin):
         }.get(problem.kind)
         if error_class is None:  # e.g. shadowing: only lint reports it
             return
-        location = "{}:{}".format(where, problem.lineno)
-        if problem.col is not None:
-            location += ":{}".format(problem.col)
         error = error_class(
-            "{}: {}".format(location, problem.message),
+            where=_source.position(filename, problem.lineno, problem.col),
+            problem=problem.message,
             filename=filename,
             lineno=problem.lineno,
+            col=problem.col,
             code=getattr(problem, "code", None),
         )
         if not collect:
@@ -234,15 +233,15 @@ class HyperParameterManager(ValuesFileMixin):
             first = self._defaults.get(name)
             if first is not None:
                 raise DoubleAssignmentException(
-                    "conflicting defaults for '{}': {!r} at {} and {!r} at {}; keep one "
-                    'default and write _("{}") elsewhere'.format(
+                    problem="conflicting defaults for '{}': {!r} at {} and {!r} at "
+                    "{}".format(
                         name,
                         first.value,
                         first.short_location,
                         occurrence.value,
                         occurrence.short_location,
-                        name,
                     ),
+                    fix='keep one default and write _("{}") elsewhere'.format(name),
                     name=name,
                     first=first,
                     second=occurrence,
@@ -282,11 +281,13 @@ class HyperParameterManager(ValuesFileMixin):
         try:
             if hp_value is EMPTY or self._call_marks[hp_name] is hp_value:
                 return self._values[hp_name]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable name
             pass
         return self._slow_call(hp_name, hp_value)
 
     def _slow_call(self, name: str, default: Any) -> Any:
+        if not isinstance(name, str) or not name:
+            raise self._bad_name(name)
         if not isinstance(default, EmptyValue):
             current = self._called.get(name)
             self._call_marks[name] = default
@@ -315,8 +316,12 @@ class HyperParameterManager(ValuesFileMixin):
         """
         try:
             return self._values[name]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable name
             pass
+        if not isinstance(name, str) or not name:
+            raise self._bad_name(name)
+        if self._env_error is not None:
+            raise self._env_error
         if self._has_set_under(name) or (
             name in self._prefixes and not self._has_value(name)
         ):
@@ -325,23 +330,37 @@ class HyperParameterManager(ValuesFileMixin):
             return EmptyValue()
         raise self._missing_error(name)
 
+    def _bad_name(self, name: Any) -> BadNameError:
+        return BadNameError(
+            "the name of a hyperparameter must be a non-empty string, not {!r}; "
+            'write {}("name", <default>)'.format(name, self.placeholder),
+            name=name,
+        )
+
     def _missing_error(self, name: str) -> MissingValueError:
         rows = self._parsed.get(name)
         suggestions: List[str] = []
         if rows:
             places = ", ".join(o.short_location for o in rows[:3])
-            message = (
+            problem = (
                 "hyperparameter '{}' has no value: it is used at {} without a default "
-                'and was never set; give it a default once, e.g. _("{}", <default>)'
-            ).format(name, places, name)
+                "and was never set".format(name, places)
+            )
+            fix = 'give it a default once, e.g. _("{}", <default>)'.format(name)
         else:
             suggestions = did_you_mean(name, self.known_names())
-            message = (
+            problem = (
                 "hyperparameter '{}' has no value: no default was found and it was "
-                'never set{}; give it a default, e.g. _("{}", <default>), and scan '
-                "the file that declares it"
-            ).format(name, suggestion_text(suggestions), name)
-        return MissingValueError(message, name=name, suggestions=suggestions)
+                "never set".format(name)
+            )
+            fix = join_fix(
+                suggestion(suggestions),
+                'give it a default, e.g. _("{}", <default>), and scan the file that '
+                "declares it".format(name),
+            )
+        return MissingValueError(
+            problem=problem, fix=fix, name=name, suggestions=suggestions
+        )
 
     def exists(self, hp_name: str) -> bool:
         """Whether the hyperparameter has a value."""
@@ -366,6 +385,8 @@ class HyperParameterManager(ValuesFileMixin):
 
     def get_values(self) -> Dict[str, Any]:
         """Every hyperparameter that has a value, by flat dotted name."""
+        if self._env_error is not None:
+            raise self._env_error
         values = {}
         for name in self._order:
             value = self._effective(name)
@@ -421,8 +442,9 @@ class HyperParameterManager(ValuesFileMixin):
             for prefix in _prefixes(name, self.separator):
                 if prefix in self._set:
                     raise ImpossibleTree(
-                        "'{}' is set both as a value and as a group of '{}'; "
-                        "set one of them".format(prefix, name),
+                        problem="'{}' is set both as a value and as a group of "
+                        "'{}'".format(prefix, name),
+                        fix="set one of them",
                         name=prefix,
                     )
 
@@ -448,30 +470,17 @@ class HyperParameterManager(ValuesFileMixin):
 
     def flatten_tree(self, tree: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
         """Nested names to flat dotted ones; a known leaf keeps a dict value whole."""
-        flat: Dict[str, Any] = {}
+        from hpreg.io.tree import flatten_nested
 
-        def walk(node, key):
-            if isinstance(node, dict) and key and node.get(DICT_ANNOTATION):
-                flat[key] = {k: v for k, v in node.items() if k != DICT_ANNOTATION}
-                return
-            if not isinstance(node, dict) or (key and self._is_known_leaf(key, node)):
-                flat[key] = node
-                return
-            if not node and key:
-                flat[key] = node
-                return
-            for child_key, child in node.items():
-                if child_key == DICT_ANNOTATION:
-                    continue
-                if not isinstance(child_key, str):
-                    raise ImpossibleTree(
-                        "tree keys must be strings, but {!r} under '{}' is {}".format(
-                            child_key, key, with_article(type(child_key).__name__)
-                        )
-                    )
-                walk(child, key + self.separator + child_key if key else child_key)
+        def keep_whole(name: str, node: dict) -> bool:
+            return bool(node.get(DICT_ANNOTATION)) or self._is_known_leaf(name, node)
 
-        walk(dict(tree), prefix)
+        flat = flatten_nested(
+            dict(tree), self.separator, prefix, keep_whole, strict_keys=True
+        )
+        for name, value in flat.items():
+            if isinstance(value, dict) and DICT_ANNOTATION in value:
+                flat[name] = {k: v for k, v in value.items() if k != DICT_ANNOTATION}
         return flat
 
     def _is_known_leaf(self, name: str, value: dict) -> bool:
@@ -484,16 +493,19 @@ class HyperParameterManager(ValuesFileMixin):
         for prefix in _prefixes(name, self.separator):
             if prefix in self._set:
                 raise ImpossibleTree(
-                    "cannot set '{}': '{}' is already set as a value; "
-                    "set '{}' as a whole or reset it".format(name, prefix, prefix),
+                    problem="cannot set '{}': '{}' is already set as a value".format(
+                        name, prefix
+                    ),
+                    fix="set '{}' as a whole or reset it".format(prefix),
                     name=name,
                 )
         if name in self._prefixes or self._has_set_under(name):
             raise ImpossibleTree(
-                "cannot set '{}' to a value: it is a group of other hyperparameters "
-                "({}); set those names instead".format(
+                problem="cannot set '{}' to a value: it is a group of other "
+                "hyperparameters ({})".format(
                     name, ", ".join(self.names_under(name)[:3])
                 ),
+                fix="set those names instead",
                 name=name,
             )
         self._set[name] = HyperParameterOccurrence(
@@ -697,7 +709,7 @@ class HyperParameterManager(ValuesFileMixin):
             name not in self._set and self._has_set_under(name)
         ):
             self._values.pop(name, None)
-        else:
+        elif self._env_error is None:  # else every read goes the slow way and raises
             self._values[name] = value
         if not self._has_value(name) and name not in self._parsed:
             self._order.pop(name, None)
@@ -716,11 +728,13 @@ def skipped_file_error(
     position = _source.position(filename, problem.lineno, problem.col)
     fix = "scan without this file" if strict else "use strict=True to stop here"
     error = ScanError(
-        "{}: skipped, {}; fix it, or {}".format(position, problem.message, fix),
-        filename,
-        problem.lineno,
-        problem.col,
-        getattr(problem, "code", None),
+        filename=filename,
+        lineno=problem.lineno,
+        offset=problem.col,
+        text=getattr(problem, "code", None),
+        where=position,
+        problem="skipped, {}".format(problem.message),
+        fix="fix it, or {}".format(fix),
     )
     error.col = problem.col
     error.key = key or filename
@@ -753,9 +767,10 @@ def _is_value_dict(node: dict) -> bool:
 
 def _tree_error(prefix, leaf, under) -> ImpossibleTree:
     return ImpossibleTree(
-        "'{}' is a value at {} and a group of '{}' at {}; rename one of them".format(
+        problem="'{}' is a value at {} and a group of '{}' at {}".format(
             prefix, leaf.short_location, under.name, under.short_location
         ),
+        fix="rename one of them",
         name=prefix,
         first=leaf,
         second=under,
@@ -767,9 +782,16 @@ def _apply_env_config(manager: HyperParameterManager) -> None:
     path = os.environ.get("HPREG_CONFIG")
     if not path:
         return
+    from hpreg.errors import ValuesFileError
     from hpreg.registry.env import env_values
 
-    for name, value in env_values(path, manager.separator).items():
+    try:
+        values = env_values(path, manager.separator)
+    except ValuesFileError as error:
+        # ``from hpreg.m import _`` must not fail: the first value read raises it
+        manager._env_error = error
+        return
+    for name, value in values.items():
         manager._set_value(name, value, Provenance("env", path))
         manager._env_names[name] = value
 

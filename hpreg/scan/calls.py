@@ -6,6 +6,7 @@ import functools
 import re
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
+from hpreg._text import shorten
 from hpreg.scan.records import Call, Problem
 from hpreg.scan.scopes import (
     _DEL,
@@ -88,8 +89,7 @@ class _Text:
 
 
 def _short(code: str, limit: int = 200) -> str:
-    code = code.strip()
-    return code if len(code) <= limit else code[: limit - 3] + "..."
+    return shorten(code.strip(), limit)
 
 
 # -- watched-name patterns (the scanner's prefilter shares the alternation) ---------

@@ -1,7 +1,8 @@
 """The sweep algebra: product, union, table, zip, let, derive, where... (no I/O).
 
 A sweep is an immutable tree of nodes, each a ``Sweep``; ``node.children`` lists its
-sub-sweeps, so a validator walks it without enumerating points:
+sub-sweeps and ``node.kind`` names its class, so a visitor (``hpreg.sweep.visit``)
+walks it without enumerating points:
 
 - ``Axis(name, values)``: values known up front (a tuple or a range).
 - ``Fixed(name, value)``: one value known up front.
@@ -23,12 +24,12 @@ share are pinned to ``top``'s values inside ``base``.
 from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Dict, Iterable, List, Sequence
 
-from hpreg.sweep.base import Sweep, value_repr
-from hpreg.sweep.leaves import Axis, Fixed, FromFunction, Let, Table, Zip
-from hpreg.sweep.nodes import Product, Union
-from hpreg.sweep.ops import Defaults, Derive, Sample, Shard, Unique, Where
-from hpreg.sweep.override import Override
 from hpreg.errors import SweepError
+from hpreg.sweep.base import Derive, Sample, Shard, Sweep, Unique, Where
+from hpreg.sweep.common import value_repr
+from hpreg.sweep.leaves import Axis, Fixed, FromFunction, Let, Table, Zip
+from hpreg.sweep.nodes import Defaults, Product, Union
+from hpreg.sweep.override import Override
 
 __all__ = [
     "Sweep",
@@ -80,8 +81,9 @@ def value(v: Any) -> Value:
 def _check_name(where: str, name: Any) -> None:
     if not isinstance(name, str) or not name:
         raise SweepError(
-            "{}: the name {!r} is not a non-empty string; names are strings like "
-            "'model.d_model'".format(where, name),
+            where=where,
+            problem="the name {!r} is not a non-empty string".format(name),
+            fix="names are strings like 'model.d_model'",
             name=name,
         )
 
@@ -95,22 +97,25 @@ def _leaf(where: str, name: str, v: Any) -> Sweep:
         return Axis(name, v)
     if isinstance(v, Sweep):
         raise SweepError(
-            "{}: {!r} is given a sweep; pass sweeps as positional factors".format(
-                where, name
-            ),
+            where=where,
+            problem="{!r} is given a sweep".format(name),
+            fix="pass sweeps as positional factors",
             name=name,
         )
     if isinstance(v, (set, frozenset)):
         raise SweepError(
-            "{}: {!r} is given a set, which has no order; pass a list".format(
-                where, name
-            ),
+            where=where,
+            problem="{!r} is given a set, which has no order".format(name),
+            fix="pass a list",
             name=name,
         )
     if isinstance(v, Iterator):
         raise SweepError(
-            "{}: {!r} is given an iterator, which can be read only once; pass a "
-            "list or a range".format(where, name),
+            where=where,
+            problem="{!r} is given an iterator, which can be read only once".format(
+                name
+            ),
+            fix="pass a list or a range",
             name=name,
         )
     return Fixed(name, v)
@@ -129,10 +134,10 @@ def _factors(where: str, factors: Sequence[Any], axes: Dict[str, Any]) -> List[S
             nodes.extend(_leaves(where, factor))
         else:
             raise SweepError(
-                "{}: positional argument {} is {}; pass a sweep, or a dict of axes "
-                "such as {{'model.d_model': [512, 1024]}}".format(
-                    where, i, value_repr(factor)
-                ),
+                where=where,
+                problem="positional argument {} is {}".format(i, value_repr(factor)),
+                fix="pass a sweep, or a dict of axes such as "
+                "{'model.d_model': [512, 1024]}",
                 index=i,
             )
     nodes.extend(_leaves(where, axes))
@@ -159,8 +164,9 @@ def union(*parts: Any) -> Sweep:
             nodes.append(Product(_leaves("union()", part)))
         else:
             raise SweepError(
-                "union(): part {} is {}; pass sweeps such as product(...) or "
-                "table(...)".format(i, value_repr(part)),
+                where="union()",
+                problem="part {} is {}".format(i, value_repr(part)),
+                fix="pass sweeps such as product(...) or table(...)",
                 index=i,
             )
     return Union(nodes)
@@ -180,8 +186,11 @@ def zip(*axes_dicts: Mapping, **axes: Any) -> Sweep:  # noqa: A001 (the contract
     for node in nodes:
         if not isinstance(node, Axis):
             raise SweepError(
-                "zip(): {!r} is not an axis (a list, tuple or range); put fixed "
-                "values in a product around the zip".format(node.name),
+                where="zip()",
+                problem="{!r} is not an axis (a list, tuple or range)".format(
+                    node.name
+                ),
+                fix="put fixed values in a product around the zip",
                 name=node.name,
             )
     return Zip(nodes)
@@ -193,8 +202,9 @@ def let(*axes_dicts: Mapping, **axes: Any) -> Sweep:
     for i, axes_dict in enumerate(axes_dicts):
         if not isinstance(axes_dict, Mapping):
             raise SweepError(
-                "let(): positional argument {} is {}; pass dicts of variables such "
-                "as {{'maxfun': range(10, 151, 10)}}".format(i, value_repr(axes_dict)),
+                where="let()",
+                problem="positional argument {} is {}".format(i, value_repr(axes_dict)),
+                fix="pass dicts of variables such as {'maxfun': range(10, 151, 10)}",
                 index=i,
             )
     nodes = _factors("let()", axes_dicts, axes)
@@ -212,7 +222,9 @@ def _as_sweep(where: str, what: str, sweep: Any) -> Sweep:
     if isinstance(sweep, Mapping):
         return Product(_leaves(where, sweep))
     raise SweepError(
-        "{}: {} is {}; pass a sweep".format(where, what, value_repr(sweep)),
+        where=where,
+        problem="{} is {}".format(what, value_repr(sweep)),
+        fix="pass a sweep",
     )
 
 
@@ -233,9 +245,10 @@ def defaults(values: Mapping[str, Any], sweep: Any) -> Sweep:
     ``where``); the sweep's own values win. Lists in ``values`` are values."""
     if not isinstance(values, Mapping):
         raise SweepError(
-            "defaults(): values must be a dict of name -> value, got {}".format(
+            where="defaults()",
+            problem="values must be a dict of name -> value, got {}".format(
                 value_repr(values)
-            )
+            ),
         )
     for name in values:
         _check_name("defaults()", name)

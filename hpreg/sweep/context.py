@@ -1,10 +1,9 @@
 """Where a sweep-file node sits (file, key path, ``with`` prefix) and how its errors
 read: ``sweep.yaml: product[1].union[0].d_model: <problem>; <fix>``."""
 
-import re
 from typing import Any, Callable, Optional, Union
 
-from hpreg.errors import ExpressionError, SweepError, SweepFileError
+from hpreg.errors import ExpressionError, SweepError, SweepFileError, text_fields
 
 
 class _Context:
@@ -35,21 +34,24 @@ class _Context:
             return function(*args, **kwargs)
         except (SweepFileError, ExpressionError):
             raise
-        except SweepError as exc:
-            problem = re.sub(r"^\w+\(\): ", "", str(exc))
-            raise self.error(problem, **_facts(exc)) from None
+        except SweepError as exc:  # its place (``product()``) becomes the file's
+            fields = text_fields(exc)
+            raise self.error(fields["problem"], fields["fix"], **_facts(exc)) from None
 
     def error(self, problem: str, fix: str = "", **facts) -> SweepFileError:
-        message = "{}: {}".format(self.where, problem)
-        if fix:
-            message += "; " + fix
         return SweepFileError(
-            message, path=self.source, key=self.key, problem=problem, **facts
+            where=self.where,
+            problem=problem,
+            fix=fix,
+            path=self.source,
+            key=self.key,
+            **facts,
         )
 
 
 def _facts(exc: Exception) -> dict:
-    reserved = ("message", "path", "key", "problem")
+    """The facts of ``exc`` other than its text and place."""
+    reserved = ("where", "problem", "fix", "_text", "path", "key")
     return {k: v for k, v in vars(exc).items() if k not in reserved}
 
 

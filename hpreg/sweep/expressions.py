@@ -9,12 +9,14 @@ import ast
 import math
 import operator
 import re
+import sys
 from decimal import Decimal, InvalidOperation
 from collections.abc import Sequence
 from typing import Any, Callable, Mapping, Optional, Tuple
 
 from hpreg.io.limits import MAX_SIZE, exception_reason, text_size
-from hpreg.errors import ExpressionError, did_you_mean, suggestion_text
+from hpreg._text import did_you_mean, join_fix, suggestion
+from hpreg.errors import ExpressionError
 
 __all__ = [
     "Expression",
@@ -127,7 +129,17 @@ def make_range(*args):
         args = (0,) + args
     if all(isinstance(arg, int) for arg in args):
         return range(*args)
-    return FloatRange(*args)
+    values = FloatRange(*args)
+    if values._len > sys.maxsize:  # lazy, but past what len() and indexing take
+        from hpreg.sweep.sizes import how_many
+
+        raise ValueError(
+            "a float range of {} values is too long (a sweep axis takes at most {} "
+            "floats); use a larger step, or ints".format(
+                how_many(values._len), MAX_FLOAT_AXIS
+            )
+        )
+    return values
 
 
 def _check_length(value):
@@ -536,14 +548,12 @@ class Expression:
             available = sorted(str(key) for key in point)
             suggestions = did_you_mean(exc.name, available)
             raise ExpressionError(
-                "{}unknown name {!r} in {!r}{} (names available here: {})".format(
-                    _prefix(self.where),
-                    exc.name,
-                    self.text,
-                    suggestion_text(suggestions) or "; set it before it is read",
-                    _shorten(available),
-                ),
                 where=self.where,
+                problem="unknown name {!r} in {!r}".format(exc.name, self.text),
+                fix=join_fix(
+                    suggestion(suggestions) or "set it before it is read",
+                    "(names available here: {})".format(_shorten(available)),
+                ),
                 text=self.text,
                 name=exc.name,
                 suggestions=suggestions,
@@ -561,23 +571,19 @@ class Expression:
             MemoryError,
         ) as exc:
             raise ExpressionError(
-                "{}cannot evaluate {!r}: {}; check the values it reads ({})".format(
-                    _prefix(self.where),
-                    self.text,
-                    exception_reason(exc),
-                    _show_values(self.names, point, resolve),
-                ),
                 where=self.where,
+                problem="cannot evaluate {!r}: {}".format(
+                    self.text, exception_reason(exc)
+                ),
+                fix="check the values it reads ({})".format(
+                    _show_values(self.names, point, resolve)
+                ),
                 text=self.text,
-                problem=exception_reason(exc),
+                reason=exception_reason(exc),
             ) from None
 
     def __repr__(self) -> str:
         return "Expression({!r})".format(self.text)
-
-
-def _prefix(where: str) -> str:
-    return where + ": " if where else ""
 
 
 def _shorten(names, limit=20) -> str:
@@ -617,10 +623,9 @@ def _show_value(value, limit=200) -> str:
 
 def _unsupported_error(text, where, what):
     return ExpressionError(
-        "{}unsupported in expression {!r}: {}; {}".format(
-            _prefix(where), text, what, _SUMMARY
-        ),
         where=where,
+        problem="unsupported in expression {!r}: {}".format(text, what),
+        fix=_SUMMARY,
         text=text,
         unsupported=what,
     )
@@ -630,16 +635,15 @@ def compile_expression(text: str, where: str = "") -> Expression:
     """Check ``text`` against the allow-list and compile it; errors name ``where``."""
     if not isinstance(text, str):
         raise ExpressionError(
-            "{}an expression must be a string, not {!r}".format(_prefix(where), text),
             where=where,
+            problem="an expression must be a string, not {!r}".format(text),
             text=text,
         )
     if len(text) > MAX_TEXT:
         raise ExpressionError(
-            "{}expression longer than {} characters; split it with derive".format(
-                _prefix(where), MAX_TEXT
-            ),
             where=where,
+            problem="expression longer than {} characters".format(MAX_TEXT),
+            fix="split it with derive",
             text=text[:100],
         )
     try:
@@ -649,18 +653,16 @@ def compile_expression(text: str, where: str = "") -> Expression:
         # Python 3.9's parser says this of an incomplete expression; later ones do not
         problem = "invalid syntax" if "unexpected EOF" in exc.msg else exc.msg
         raise ExpressionError(
-            "{}invalid expression {!r}: {}{}; write a Python expression such as "
-            "'d_model // 8'".format(_prefix(where), text, problem, column),
             where=where,
+            problem="invalid expression {!r}: {}{}".format(text, problem, column),
+            fix="write a Python expression such as 'd_model // 8'",
             text=text,
-            problem=problem,
+            reason=problem,
         ) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ExpressionError(
-            "{}invalid expression {!r}: {}".format(
-                _prefix(where), text, exception_reason(exc)
-            ),
             where=where,
+            problem="invalid expression {!r}: {}".format(text, exception_reason(exc)),
             text=text,
         ) from None
     compiler = _Compiler()
@@ -670,8 +672,8 @@ def compile_expression(text: str, where: str = "") -> Expression:
         raise _unsupported_error(text, where, str(exc)) from None
     except RecursionError:
         raise ExpressionError(
-            "{}expression {!r} is too deeply nested".format(_prefix(where), text[:100]),
             where=where,
+            problem="expression {!r} is too deeply nested".format(text[:100]),
             text=text,
         ) from None
     return Expression(text, where, tuple(compiler.names), evaluate)
@@ -682,10 +684,11 @@ def evaluate_constant(text: str, where: str = "") -> Any:
     expression = compile_expression(text, where)
     if expression.names:
         raise ExpressionError(
-            "{}{!r} reads {}; a fixed value cannot read names (use derive)".format(
-                _prefix(where), text, ", ".join(repr(n) for n in expression.names)
-            ),
             where=where,
+            problem="{!r} reads {}".format(
+                text, ", ".join(repr(n) for n in expression.names)
+            ),
+            fix="a fixed value cannot read names (use derive)",
             text=text,
             names=expression.names,
         )

@@ -10,7 +10,8 @@ import uuid
 
 from hpreg.sweep import algebra
 from hpreg.sweep.context import _facts, _type_name
-from hpreg.errors import SweepError, SweepFileError, did_you_mean, suggestion_text
+from hpreg._text import did_you_mean, suggestion
+from hpreg.errors import SweepError, SweepFileError, text_fields
 
 
 def load_function_sweep(path: str, function: str):
@@ -18,7 +19,9 @@ def load_function_sweep(path: str, function: str):
     points ``function()`` returns."""
     if not os.path.isfile(path):
         raise SweepFileError(
-            "{}: file not found; check the path".format(path),
+            where=path,
+            problem="file not found",
+            fix="check the path",
             path=path,
             key=function,
         )
@@ -30,9 +33,13 @@ def load_function_sweep(path: str, function: str):
     module = importlib.util.module_from_spec(spec)
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)  # so the file can import its neighbours, also when run
+    # the file runs as if started without arguments: hpreg's own command line is
+    # not its (a module calling hpreg.parse_args(_) would parse the sweep options)
+    argv, sys.argv = sys.argv, [path]
     try:
         return _run_function_file(module, spec, path, function)
     finally:
+        sys.argv = argv
         try:
             sys.path.remove(folder)
         except ValueError:
@@ -47,9 +54,9 @@ def _run_function_file(module, spec, path: str, function: str):
     except SyntaxError as exc:
         sys.modules.pop(module.__name__, None)
         raise SweepFileError(
-            "{}:{}:{}: {}; fix the sweep function's file".format(
-                path, exc.lineno, exc.offset, exc.msg
-            ),
+            where="{}:{}:{}".format(path, exc.lineno, exc.offset),
+            problem=exc.msg,
+            fix="fix the sweep function's file",
             path=path,
             key=function,
             line=exc.lineno,
@@ -65,38 +72,35 @@ def _run_function_file(module, spec, path: str, function: str):
         ]
         suggestions = did_you_mean(function, public)
         raise SweepFileError(
-            "{}: no function {!r} in {}{}".format(
-                where,
-                function,
-                path,
-                suggestion_text(suggestions)
-                or "; define def {}(): returning a list of points".format(function),
-            ),
+            where=where,
+            problem="no function {!r} in {}".format(function, path),
+            fix=suggestion(suggestions)
+            or "define def {}(): returning a list of points".format(function),
             path=path,
             key=function,
             suggestions=suggestions,
         )
     if not callable(target):
         raise SweepFileError(
-            "{}: {!r} is {}, not a function; name a function returning "
-            "points".format(where, function, _type_name(target)),
+            where=where,
+            problem="{!r} is {}, not a function".format(function, _type_name(target)),
+            fix="name a function returning points",
             path=path,
             key=function,
         )
     if _needs_arguments(target):
         raise SweepFileError(
-            "{}: {!r} takes arguments; a sweep function takes none and returns "
-            "points".format(where, function),
+            where=where,
+            problem="{!r} takes arguments".format(function),
+            fix="a sweep function takes none and returns points",
             path=path,
             key=function,
         )
     try:
         return algebra.from_function(target)
-    except SweepError as exc:
-        problem = re.sub(r"^from_function\([^)]*\): ", "", str(exc))
-        raise SweepFileError(
-            "{}: {}".format(where, problem), path=path, key=function, **_facts(exc)
-        ) from None
+    except SweepError as exc:  # its place, from_function(...), becomes the file's
+        fields = dict(text_fields(exc), where=where)
+        raise SweepFileError(path=path, key=function, **fields, **_facts(exc)) from None
     except Exception as exc:
         raise _raised(where, path, function, exc) from exc
 
@@ -117,8 +121,9 @@ def _needs_arguments(target) -> bool:
 def _raised(where: str, path: str, function: str, exc: Exception) -> SweepFileError:
     """The user's code failed: one line naming it (HPREG_DEBUG=1 shows the rest)."""
     return SweepFileError(
-        "{}: raised {}: {}; fix the sweep function's file (HPREG_DEBUG=1 shows "
-        "the traceback)".format(where, type(exc).__name__, exc),
+        where=where,
+        problem="raised {}: {}".format(type(exc).__name__, exc),
+        fix="fix the sweep function's file (HPREG_DEBUG=1 shows the traceback)",
         path=path,
         key=function,
         error=exc,

@@ -5,29 +5,12 @@ Each node checks its own shape when built and implements the internal protocol o
 """
 
 import itertools
-import keyword
-from typing import Any, Callable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
-from hpreg.sweep.base import Point, Sweep, callable_repr, shorten, value_repr
 from hpreg.errors import SweepError
-
-
-def _describe(node: Sweep) -> str:
-    return shorten(repr(node), 60)
-
-
-def _check_lets(where: str, names, lets) -> None:
-    both = sorted(set(names) & set(lets), key=str)
-    if both:
-        raise SweepError(
-            "{}: let variable {!r} is also a hyperparameter name in this sweep; "
-            "rename the variable".format(where, both[0]),
-            name=both[0],
-        )
-
-
-def _keyword_safe(name: Any) -> bool:
-    return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+from hpreg.sweep.base import Sweep
+from hpreg.sweep.common import Point, callable_repr, keyword_safe, value_repr
+from hpreg.sweep.sizes import seq_len
 
 
 def _leaf_value_repr(node: Sweep) -> str:
@@ -41,7 +24,7 @@ def _leaf_value_repr(node: Sweep) -> str:
 
 def _leaves_repr(leaves: Sequence[Sweep], as_keywords: bool) -> str:
     """``a=[1, 2], b=3`` when possible, else ``{'model.a': [1, 2], 'b': 3}``."""
-    if as_keywords and all(_keyword_safe(leaf.name) for leaf in leaves):
+    if as_keywords and all(keyword_safe(leaf.name) for leaf in leaves):
         return ", ".join(
             "{}={}".format(leaf.name, _leaf_value_repr(leaf)) for leaf in leaves
         )
@@ -71,10 +54,12 @@ def _call_repr(func: str, factors: Sequence[Sweep]) -> str:
 class Axis(Sweep):
     """One name taking each of ``values`` (a tuple or a range) in turn."""
 
+    kind = "axis"
+
     def __init__(self, name: Any, values: Sequence):
         self.name = name
         self.values = values if isinstance(values, range) else tuple(values)
-        self._init([name], (), [name], len(self.values))
+        self._init([name], (), [name], seq_len(self.values))
 
     def _iter(self, ctx: Point) -> Iterator[Point]:
         name = self.name
@@ -91,6 +76,8 @@ class Axis(Sweep):
 
 class Fixed(Sweep):
     """One name set to one ``value`` (one point)."""
+
+    kind = "fixed"
 
     def __init__(self, name: Any, value: Any):
         self.name = name
@@ -110,20 +97,25 @@ class Fixed(Sweep):
 class Table(Sweep):
     """One point per row: ``columns`` (names) paired with each row's values."""
 
+    kind = "table"
+
     def __init__(self, columns: Sequence[Any], rows: Sequence[Sequence[Any]]):
         if isinstance(columns, (str, bytes)) or not isinstance(columns, (list, tuple)):
             raise SweepError(
-                "table(): columns must be a list of names, got {}; e.g. "
-                "table(('d_model', 'd_ff'), [(512, 2048)])".format(value_repr(columns))
+                where="table()",
+                problem="columns must be a list of names, got {}".format(
+                    value_repr(columns)
+                ),
+                fix="e.g. table(('d_model', 'd_ff'), [(512, 2048)])",
             )
         self.columns = tuple(columns)
         seen = set()
         for column in self.columns:
             if column in seen:
                 raise SweepError(
-                    "table(): column {!r} appears twice; give each column once".format(
-                        column
-                    ),
+                    where="table()",
+                    problem="column {!r} appears twice".format(column),
+                    fix="give each column once",
                     name=column,
                 )
             seen.add(column)
@@ -131,16 +123,20 @@ class Table(Sweep):
         for i, row in enumerate(rows):
             if not isinstance(row, (list, tuple)):
                 raise SweepError(
-                    "table(): row {} is not a list or tuple of values: {}; write "
-                    "each row as [v1, v2, ...]".format(i, value_repr(row)),
+                    where="table()",
+                    problem="row {} is not a list or tuple of values: {}".format(
+                        i, value_repr(row)
+                    ),
+                    fix="write each row as [v1, v2, ...]",
                     row=i,
                 )
             if len(row) != len(self.columns):
                 raise SweepError(
-                    "table(): row {} has {} values for {} columns ({}); give every "
-                    "row one value per column".format(
+                    where="table()",
+                    problem="row {} has {} values for {} columns ({})".format(
                         i, len(row), len(self.columns), ", ".join(map(str, columns))
                     ),
+                    fix="give every row one value per column",
                     row=i,
                     values=len(row),
                     columns=len(self.columns),
@@ -175,18 +171,21 @@ class Table(Sweep):
 class Zip(Sweep):
     """Axes of equal length taken in step: point i holds the i-th value of each."""
 
+    kind = "zip"
+
     def __init__(self, axes: Sequence[Axis]):
         self.axes = tuple(axes)
         self.children = self.axes
-        lengths = [len(axis.values) for axis in self.axes]
+        lengths = [seq_len(axis.values) for axis in self.axes]
         if len(set(lengths)) > 1:
             raise SweepError(
-                "zip(): axes have different lengths ({}); give every axis the same "
-                "number of values".format(
+                where="zip()",
+                problem="axes have different lengths ({})".format(
                     ", ".join(
                         "{}: {}".format(a.name, n) for a, n in zip(self.axes, lengths)
                     )
                 ),
+                fix="give every axis the same number of values",
                 lengths={a.name: n for a, n in zip(self.axes, lengths)},
             )
         names = [axis.name for axis in self.axes]
@@ -207,6 +206,9 @@ class Zip(Sweep):
             point[axis.name] = axis.values[index]
         return point
 
+    def _rebuild(self, children: Tuple[Sweep, ...]) -> Sweep:
+        return Zip(children)
+
     def _repr(self) -> str:
         return "zip({})".format(_leaves_repr(self.axes, as_keywords=True))
 
@@ -214,6 +216,8 @@ class Zip(Sweep):
 class Let(Sweep):
     """Sweep variables: ``child``'s names vary like axes, feed ``derive`` and ``where``,
     and are removed from the final points. ``child`` is a product of axes."""
+
+    kind = "let"
 
     def __init__(self, child: Sweep):
         self.child = child
@@ -227,6 +231,9 @@ class Let(Sweep):
     def _get(self, index: int, ctx: Point) -> Point:
         return self.child._get(index, ctx)
 
+    def _rebuild(self, children: Tuple[Sweep, ...]) -> Sweep:
+        return Let(children[0])
+
     def _repr(self) -> str:
         return "let" + repr(self.child)[len("product") :]
 
@@ -236,6 +243,8 @@ class FromFunction(Sweep):
 
     Each returned point is a dict or an iterable of ``(name, value)`` pairs.
     """
+
+    kind = "from_function"
 
     def __init__(self, function: Callable, points: Optional[Sequence[Point]] = None):
         self.function = function
@@ -253,13 +262,16 @@ class FromFunction(Sweep):
         where = "from_function({})".format(callable_repr(function))
         if not callable(function):
             raise SweepError(
-                "{}: not callable; pass a function returning points".format(where)
+                where=where,
+                problem="not callable",
+                fix="pass a function returning points",
             )
         result = function()
         if isinstance(result, dict) or not hasattr(result, "__iter__"):
             raise SweepError(
-                "{}: returned {}; return a list of points (dicts, or (name, value) "
-                "pairs)".format(where, value_repr(result))
+                where=where,
+                problem="returned {}".format(value_repr(result)),
+                fix="return a list of points (dicts, or (name, value) pairs)",
             )
         points = []
         for i, item in enumerate(result):
@@ -267,15 +279,18 @@ class FromFunction(Sweep):
                 point = dict(item)
             except (TypeError, ValueError):
                 raise SweepError(
-                    "{}: point {} is {}, neither a dict nor (name, value) pairs; "
-                    "return dicts or dict.items()".format(where, i, value_repr(item)),
+                    where=where,
+                    problem="point {} is {}, neither a dict nor (name, value) "
+                    "pairs".format(i, value_repr(item)),
+                    fix="return dicts or dict.items()",
                     index=i,
                 ) from None
             for name in point:
                 if not isinstance(name, str) or not name:
                     raise SweepError(
-                        "{}: point {} has the name {!r}; names are non-empty "
-                        "strings".format(where, i, name),
+                        where=where,
+                        problem="point {} has the name {!r}".format(i, name),
+                        fix="names are non-empty strings",
                         index=i,
                     )
             points.append(point)

@@ -59,9 +59,7 @@ def split_top_level(text: str, item: str = "") -> List[str]:
 
 
 def _usage(item: str, problem: str, fix: str = _EXAMPLE) -> UsageError:
-    return UsageError(
-        "{}: {}; {}".format(item, problem, fix), item=item, problem=problem
-    )
+    return UsageError(where=item, problem=problem, fix=fix, item=item)
 
 
 def _element(text: str, item: str) -> Any:
@@ -84,7 +82,7 @@ def _range(arguments: str, item: str):
         values = make_range(*args)
     except (TypeError, ValueError) as exc:
         raise _usage(item, str(exc), fix) from None
-    if len(values) == 0:
+    if not values:
         raise _usage(
             item,
             "the range is empty (the end is excluded)",
