@@ -142,6 +142,8 @@ def _from_scan_problem(filename, problem) -> LintProblem:
         message = "file does not parse: {}; fix it so the scan can read it".format(
             message
         )
+    elif kind == "unreadable":  # a file or folder the scan could not read
+        message = "skipped, {}".format(message)
     return LintProblem(filename, problem.lineno, problem.col, kind, message)
 
 

@@ -161,7 +161,7 @@ class HyperParameterManager(ValuesFileMixin):
         return problems
 
     def _handle_problem(self, filename, problem, strict, collect):
-        if problem.kind == "syntax":
+        if problem.kind in ("syntax", "unreadable"):
             error = skipped_file_error(filename, problem, self._current_key, strict)
             if strict:
                 raise error
