@@ -148,7 +148,7 @@ def _tag_command_line(sweep, overrides: List[str]) -> None:
         stack.extend(node.children)
 
 
-def _reclaim_items(args) -> None:
+def reclaim_items(args) -> None:
     """``--scan PATH...`` is greedy: overrides (``a=1``) and sweep files (``.yaml``,
     ``module.py:function``) written after it belong to the sweep, not the scan."""
     if not args.scan:
@@ -174,11 +174,11 @@ def _reclaim_items(args) -> None:
 
 
 def cmd_sweep(args) -> int:
-    _reclaim_items(args)
+    reclaim_items(args)
     sweep, stem, path = build_sweep(args)
     validated = False
     if args.scan:
-        sweep = _validate(sweep, args, path)
+        sweep = validate_sweep(sweep, args, path)
         validated = True
     whole, sampled, shard = sweep, None, None
     if args.sample is not None:
@@ -207,7 +207,7 @@ def cmd_sweep(args) -> int:
         sweep = sweep.shard(k, n)
         shard = (k, n)
     if args.count:
-        if validated and _has_dynamic(sweep):
+        if validated and has_dynamic(sweep):
             # derived values are checked as drawn: draw them all before answering
             print(sum(1 for _ in sweep))
         else:
@@ -223,7 +223,7 @@ def cmd_sweep(args) -> int:
     too_long = too_many(sweep._count_cheaply(), "--list", MAX_LIST_POINTS)
     if too_long is not None:
         raise too_long
-    points = list(sweep) if validated and _has_dynamic(sweep) else sweep
+    points = list(sweep) if validated and has_dynamic(sweep) else sweep
     write = _stdout_writer()
     for i, point in enumerate(points):
         try:
@@ -260,7 +260,7 @@ def _whole_indices(sweep, whole, sampled, shard):
     return indices, total
 
 
-def _has_dynamic(sweep) -> bool:
+def has_dynamic(sweep) -> bool:
     from hpreg.sweep.validate import ValidatedSweep
 
     stack = [sweep]
@@ -276,7 +276,9 @@ def _stdout_writer():
     return sys.stdout.write
 
 
-def _validate(sweep, args, path):
+def validate_sweep(sweep, args, path):
+    """``sweep`` checked against the hyperparameters found by scanning ``args.scan``
+    (names, types, hints); a broken file is a warning."""
     from hpreg.registry.all_managers import scan_all
     from hpreg.registry.protocol import MergedRegistry
     from hpreg.sweep.validate import validate
