@@ -19,20 +19,21 @@ STDOUT = "stdout.log"
 STDERR = "stderr.log"
 METRICS = "metrics.jsonl"
 META = "meta.json"
-EXIT = "exit_code"  # written by the job's wrapper when the job ends (atomically)
+EXIT = "exit_code"  # written by the job's wrapper when the job ends
 PID = "pid"  # the wrapper's pid, written by the wrapper as it starts
 PLACEHOLDERS = ("{config}", "{run_dir}", "{id}")
 # what a new attempt moves aside into attempt<N>/ (the previous attempt's record)
 _ATTEMPT_FILES = (STDOUT, STDERR, METRICS, META, EXIT, PID)
 
-# sh runs the command, then writes its exit status with a rename: a job that ends
-# while no runner watches (the runner was killed) is still recognised as finished.
+# sh runs the command, then writes its exit status: a job that ends while no runner
+# watches (the runner was killed) is still recognised as finished. The status is one
+# write() of a few bytes, so a reader sees the whole number or an empty file (read
+# as "not ended"), never a part of it; a rename would cost a process per job.
 # A trap that runs a command (not '' which children would inherit as "ignore") keeps
 # the wrapper alive on SIGINT/SIGTERM until the command has ended.
 WRAPPER = (
     'd=$1; shift; echo $$ > "$d/pid"; trap : INT TERM; "$@"; c=$?; '
-    'echo $c > "$d/.exit_code.tmp" && mv -f "$d/.exit_code.tmp" "$d/exit_code"; '
-    "exit $c"
+    'echo $c > "$d/exit_code"; exit $c'
 )
 
 
@@ -182,23 +183,26 @@ def git_state(cwd: str = ".") -> Dict[str, Any]:
     if shutil.which("git") is None:
         return {"git_commit": None, "git_dirty": None}
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=10,
+        # both at once: one process start's latency, not two
+        commit, status = (
+            subprocess.Popen(
+                argv,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            for argv in (
+                ["git", "rev-parse", "HEAD"],
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+            )
         )
+        head = commit.communicate(timeout=10)[0]
+        changes = status.communicate(timeout=30)[0]
         if commit.returncode != 0:
             return {"git_commit": None, "git_dirty": None}
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
-        return {"git_commit": commit.stdout.strip(), "git_dirty": dirty}
+        dirty = bool(changes.strip()) if status.returncode == 0 else None
+        return {"git_commit": head.strip(), "git_dirty": dirty}
     except (OSError, subprocess.SubprocessError):
         return {"git_commit": None, "git_dirty": None}
