@@ -34,6 +34,10 @@ def progress_line(
     total = sum(counts.values())
     finished = counts.get("done", 0) + counts.get("failed", 0) + counts.get("pruned", 0)
     percent = 100 * finished // total if total else 100
+    if finished == total:
+        return "{}/{} finished (100%): {}; took {}".format(
+            finished, total, counts_text(counts), format_seconds(elapsed)
+        )
     return "{}/{} finished ({}%): {}; elapsed {}, ETA {}".format(
         finished,
         total,
