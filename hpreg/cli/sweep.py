@@ -124,7 +124,7 @@ def build_sweep(args):
             stem = os.path.splitext(os.path.basename(path))[0]
     command_line = parse_overrides(overrides) if overrides else None
     if command_line is not None:
-        _tag_command_line(command_line, overrides)
+        command_line = _locate_command_line(command_line, overrides)
     if file_sweep is not None and command_line is not None:
         sweep = algebra.override(file_sweep, command_line)
     else:
@@ -134,18 +134,14 @@ def build_sweep(args):
     return sweep, stem, path
 
 
-def _tag_command_line(sweep, overrides: List[str]) -> None:
-    """Let validation errors quote the override as typed (``lr=0.1,0.01``)."""
+def _locate_command_line(sweep, overrides: List[str]):
+    """The sweep, its validation errors quoting each override as typed
+    (``command line: lr=0.1,0.01``)."""
     from hpreg.sweep.overrides import parse_override
+    from hpreg.sweep.visit import locate_leaves
 
     typed = {parse_override(item)[0]: item for item in overrides}
-    stack = [sweep]
-    while stack:
-        node = stack.pop()
-        name = getattr(node, "name", None)
-        if isinstance(name, str) and name in typed:
-            node.origin, node.origin_source = typed[name], "command line"
-        stack.extend(node.children)
+    return locate_leaves(sweep, typed, source="command line")
 
 
 def reclaim_items(args) -> None:
@@ -207,7 +203,7 @@ def cmd_sweep(args) -> int:
         sweep = sweep.shard(k, n)
         shard = (k, n)
     if args.count:
-        if validated and has_dynamic(sweep):
+        if validated and _has_dynamic(sweep):
             # derived values are checked as drawn: draw them all before answering
             print(sum(1 for _ in sweep))
         else:
@@ -223,7 +219,7 @@ def cmd_sweep(args) -> int:
     too_long = too_many(sweep._count_cheaply(), "--list", MAX_LIST_POINTS)
     if too_long is not None:
         raise too_long
-    points = list(sweep) if validated and has_dynamic(sweep) else sweep
+    points = list(sweep) if validated and _has_dynamic(sweep) else sweep
     write = _stdout_writer()
     for i, point in enumerate(points):
         try:
@@ -260,16 +256,18 @@ def _whole_indices(sweep, whole, sampled, shard):
     return indices, total
 
 
-def has_dynamic(sweep) -> bool:
-    from hpreg.sweep.validate import ValidatedSweep
+def _has_dynamic(sweep) -> bool:
+    """Whether values of the sweep are checked only as points are drawn."""
+    from hpreg.sweep.visit import SweepVisitor
 
-    stack = [sweep]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ValidatedSweep) and node._dynamic:
-            return True
-        stack.extend(node.children)
-    return False
+    class _Dynamic(SweepVisitor):
+        def generic_visit(self, node) -> bool:
+            return any(self.visit(child) for child in node.children)
+
+        def visit_validated(self, node) -> bool:
+            return bool(node.dynamic) or self.generic_visit(node)
+
+    return _Dynamic().visit(sweep)
 
 
 def _stdout_writer():
