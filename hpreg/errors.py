@@ -240,5 +240,10 @@ class ExpressionError(SweepError):
     """A sweep expression that is malformed or uses something unsupported."""
 
 
+class RunStoreError(HpregError, RuntimeError):
+    """A run store (``hpreg.db``) that hpreg cannot use: corrupted, or another
+    program's database; ``path`` names it. The file is left as it was."""
+
+
 class ScanWarning(UserWarning):
     """A file skipped by a scan (it does not parse), naming path and line."""

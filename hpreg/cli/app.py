@@ -24,6 +24,7 @@ PROG = "hpreg"
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
+    argv, command = _split_command(list(sys.argv[1:] if argv is None else argv))
     try:
         args, extras = parser.parse_known_args(argv)
         take_extras = getattr(args, "take_extras", None)
@@ -31,11 +32,17 @@ def main(argv: Optional[List[str]] = None) -> int:
             extras = take_extras(args, extras)  # `hpreg sweep FILE --count lr=0.3`
         if extras:
             parser.error("unrecognized arguments: {}".format(" ".join(extras)))
+        if command is not None:
+            if not getattr(args, "takes_command", False):
+                parser.error("unrecognized arguments: -- {}".format(" ".join(command)))
+            args.command = command
     except SystemExit as stop:  # argparse: --help (0) or a usage error (2)
         return _exit_code(stop)
     if not getattr(args, "func", None):
         _error(
-            "choose a command: list, lint, show, sweep; see '{} --help'".format(PROG)
+            "choose a command: list, lint, show, sweep, run, status, results; see '{} --help'".format(
+                PROG
+            )
         )
         return 2
     debug = os.environ.get("HPREG_DEBUG") == "1"
@@ -56,6 +63,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+
+
+def _split_command(argv: List[str]):
+    """``hpreg run ... -- COMMAND``: the arguments before ``--`` and the command
+    after it (None without ``--``). Only ``run`` takes a command. ``--sort -acc``
+    (descending) is read as ``--sort=-acc``, not as an option ``-acc``."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first == "results":
+        for i in range(len(argv) - 1, 0, -1):
+            if argv[i - 1] == "--sort" and argv[i].startswith("-"):
+                argv[i - 1 : i + 1] = ["--sort=" + argv[i]]
+    if first != "run" or "--" not in argv:
+        return argv, None
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1 :]
 
 
 def _exit_code(stop: SystemExit) -> int:
@@ -145,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hpreg.cli.sweep import add_sweep_parser
 
     add_sweep_parser(commands)
+    from hpreg.cli.run import add_run_parsers
+
+    add_run_parsers(commands)
     return parser
 
 

@@ -144,7 +144,7 @@ def _locate_command_line(sweep, overrides: List[str]):
     return locate_leaves(sweep, typed, source="command line")
 
 
-def _reclaim_items(args) -> None:
+def reclaim_items(args) -> None:
     """``--scan PATH...`` is greedy: overrides (``a=1``) and sweep files (``.yaml``,
     ``module.py:function``) written after it belong to the sweep, not the scan."""
     if not args.scan:
@@ -170,11 +170,11 @@ def _reclaim_items(args) -> None:
 
 
 def cmd_sweep(args) -> int:
-    _reclaim_items(args)
+    reclaim_items(args)
     sweep, stem, path = build_sweep(args)
     validated = False
     if args.scan:
-        sweep = _validate(sweep, args, path)
+        sweep = validate_sweep(sweep, args, path)
         validated = True
     whole, sampled, shard = sweep, None, None
     if args.sample is not None:
@@ -274,7 +274,9 @@ def _stdout_writer():
     return sys.stdout.write
 
 
-def _validate(sweep, args, path):
+def validate_sweep(sweep, args, path):
+    """``sweep`` checked against the hyperparameters found by scanning ``args.scan``
+    (names, types, hints); a broken file is a warning."""
     from hpreg.registry.all_managers import scan_all
     from hpreg.registry.protocol import MergedRegistry
     from hpreg.sweep.validate import validate
