@@ -40,7 +40,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _exit_code(stop)
     if not getattr(args, "func", None):
         _error(
-            "choose a command: list, lint, show, sweep, run, status, results; see '{} --help'".format(
+            "choose a command: list, lint, show, sweep, run, optimize, status, results; see '{} --help'".format(
                 PROG
             )
         )
@@ -67,14 +67,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def _split_command(argv: List[str]):
     """``hpreg run ... -- COMMAND``: the arguments before ``--`` and the command
-    after it (None without ``--``). Only ``run`` takes a command. ``--sort -acc``
+    after it (None without ``--``). Only ``run`` and ``optimize`` take a command. ``--sort -acc``
     (descending) is read as ``--sort=-acc``, not as an option ``-acc``."""
     first = next((a for a in argv if not a.startswith("-")), None)
     if first == "results":
         for i in range(len(argv) - 1, 0, -1):
             if argv[i - 1] == "--sort" and argv[i].startswith("-"):
                 argv[i - 1 : i + 1] = ["--sort=" + argv[i]]
-    if first != "run" or "--" not in argv:
+    if first not in ("run", "optimize") or "--" not in argv:
         return argv, None
     cut = argv.index("--")
     return argv[:cut], argv[cut + 1 :]
@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hpreg.cli.run import add_run_parsers
 
     add_run_parsers(commands)
+    from hpreg.cli.optimize import add_optimize_parser
+
+    add_optimize_parser(commands)
     return parser
 
 
