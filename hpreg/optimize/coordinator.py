@@ -29,6 +29,8 @@ def job_of(number: int) -> str:
 
 
 class Driver:
+    interval = 0.2  # seconds between looks at the running jobs' metrics
+
     def __init__(
         self,
         study,

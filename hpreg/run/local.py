@@ -220,7 +220,7 @@ class LocalExecutor:
         return bool(self.store.stale_jobs(runner_dead))
 
     def _next_deadline(self) -> float:
-        times = [time.time() + 1.0]
+        times = [time.time() + getattr(self.driver, "interval", 1.0)]
         for handle in self.running.values():
             for t in (handle.deadline, handle.kill_at):
                 if t is not None:
