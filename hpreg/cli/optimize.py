@@ -276,6 +276,20 @@ def cmd_optimize(args) -> int:
             file=sys.stderr,
         )
         return 130
+    failed = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state.name == "FAIL" and not t.user_attrs.get("hpreg_stale")
+    ]
+    if failed:
+        print(
+            "hpreg: warning: {} trial(s) failed ('hpreg status {}' shows their "
+            "stderr)".format(len(failed), store),
+            file=sys.stderr,
+        )
+        if len(failed) == total:
+            print("hpreg: error: every trial failed", file=sys.stderr)
+            return 1
     line = "{} of {} trials in {}".format(total, n_trials, store)
     if total == before:
         line = "nothing to run: " + line

@@ -149,6 +149,9 @@ class Driver:
 
     def ended(self, job, state: str, run_dir: str, metrics, error) -> None:
         trial = self.live.pop(job.id, None)
+        if trial is not None and self.metric is not None and state != "interrupted":
+            # steps written since the last look: the pruner compares curves
+            self._read_steps(job.id, run_dir, trial)
         self.offsets.pop(job.id, None)
         self.steps.pop(job.id, None)
         self.pruning.discard(job.id)

@@ -61,7 +61,7 @@ def rows(directory: str, store=None) -> List[Dict[str, Any]]:
             "state": state,
             "exit_code": job.exit_code if job is not None else None,
         }
-        row.update(trial.params)
+        row.update(job.point if job is not None else trial.params)
         if job is not None:
             for name, value in job.metrics.items():
                 row["metric." + name if name in row else name] = value
