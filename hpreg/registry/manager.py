@@ -15,7 +15,7 @@ import warnings
 
 TYPE_CHECKING = False  # typing costs import time in every training job
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+    from typing import Any, Dict, Iterable, List, Mapping, Optional
 
     from hpreg.io.paths import PathArg
 
@@ -31,7 +31,7 @@ from hpreg.errors import (
     ScanError,
     ScanWarning,
 )
-from hpreg._text import did_you_mean, join_fix, suggestion, with_article
+from hpreg._text import did_you_mean, join_fix, suggestion
 from hpreg.registry.checks import coerce_to_default
 from hpreg.registry.occurrences import (
     EMPTY,
