@@ -93,6 +93,16 @@ def add_run_parsers(commands) -> None:
         help='keep rows where EXPR is true, e.g. "valid_loss < 0.5"',
     )
     results.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    results.add_argument(
+        "--plot",
+        nargs=2,
+        metavar=("X:Y", "OUT"),
+        help="draw metric Y against hyperparameter X into OUT (e.g. out.png; needs "
+        "pip install hpreg[plot])",
+    )
+    results.add_argument(
+        "--by", metavar="COLUMN", help="with --plot: one line per value of COLUMN"
+    )
     results.set_defaults(func=cmd_results)
 
 
@@ -246,5 +256,22 @@ def cmd_results(args) -> int:
         table = results.where(table, args.where)
     if args.sort:
         table = results.sort(table, args.sort)
+    if args.by is not None and args.plot is None:
+        raise UsageError(
+            where="--by {}".format(args.by),
+            problem="--by only goes with --plot",
+            fix="e.g. --plot lr:val_loss out.png --by batch_size",
+        )
+    if args.plot is not None:
+        from hpreg.run.plot import parse_axes, plot
+
+        x, y = parse_axes(args.plot[0])
+        lines = plot(table, x, y, args.plot[1], by=args.by)
+        print(
+            "{} against {} ({} line{}) written to {}".format(
+                y, x, len(lines), "" if len(lines) == 1 else "s", args.plot[1]
+            )
+        )
+        return 0
     print(results.render(table, args.format))
     return 0
