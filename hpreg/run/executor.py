@@ -153,11 +153,16 @@ def execute(task: Task) -> int:
                 env=env,
                 cwd=cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
             )
+        guard = _guard(proc.pid)
         meta["pid"] = proc.pid
         rundir.write_meta(run_dir, meta)
-        _watch(proc.pid, task, lambda: proc.poll() is not None)
+        try:
+            _watch(proc.pid, task, lambda: proc.poll() is not None)
+        finally:
+            if guard is not None:
+                guard.kill()
+                guard.wait()
         code = rundir.read_exit_code(run_dir)
         if code is None and proc.returncode is not None and proc.returncode >= 0:
             code = proc.returncode
@@ -201,15 +206,40 @@ def _signal_group(pid: int, signum: int) -> None:
         pass
 
 
-def _die_with_parent() -> None:  # pragma: no cover (runs in the child)
-    """Linux: the job gets SIGKILL when the worker running it dies (a lost dask
-    worker leaves no copy of the job running unseen)."""
+# a guard process per job: when the process running ``execute`` dies (a lost dask
+# worker, a killed submitit job), it kills the job's process group, so no copy of a
+# job keeps running unseen while hpreg queues it again
+_GUARD = """
+import os, signal, sys, time
+parent, group = int(sys.argv[1]), int(sys.argv[2])
+while True:
+    time.sleep(0.2)
     try:
-        import ctypes
+        os.killpg(group, 0)
+    except OSError:
+        sys.exit(0)
+    if os.getppid() != parent:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except OSError:
+            pass
+        sys.exit(0)
+"""
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+
+def _guard(group: int):
+    import subprocess
+    import sys
+
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", _GUARD, str(os.getpid()), str(group)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
 
 
 class RemoteExecutor(Executor):
