@@ -37,9 +37,17 @@ class DaskExecutor(RemoteExecutor):
 
     name = "dask"
 
-    def __init__(self, store, root: str, scheduler: Any = "local", **common):
+    def __init__(
+        self,
+        store,
+        root: str,
+        scheduler: Any = "local",
+        connect_timeout: float = 20.0,
+        **common,
+    ):
         super().__init__(store, root, **common)
         self.scheduler = scheduler
+        self.connect_timeout = connect_timeout
         self.client = None
         self._cluster = None
         self._own_client = False
@@ -61,7 +69,9 @@ class DaskExecutor(RemoteExecutor):
                 )
                 self.client = distributed.Client(self._cluster)
             else:
-                self.client = distributed.Client(self.scheduler, timeout=30)
+                self.client = distributed.Client(
+                    self.scheduler, timeout=self.connect_timeout
+                )
         except (OSError, TimeoutError) as error:
             self.close()
             raise ExecutorError(
