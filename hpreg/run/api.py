@@ -5,6 +5,7 @@ import os
 import shlex
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
+from hpreg.run.base import Executor
 from hpreg.run.local import FunctionTarget, Summary
 from hpreg.run.progress import Progress
 from hpreg.run.rundir import job_id, plain_point
@@ -27,6 +28,29 @@ def command_of(target: Target):
     return command
 
 
+def make_executor(name: str, store: RunStore, root: str, **options) -> Executor:
+    """The executor ``name`` (``local``, ``slurm``, ``dask``) over ``store``, with
+    the common options (``jobs``, ``timeout``, ``max_attempts``, ``progress``,
+    ``function``, ``cwd``; ``gpus`` for local) and its own (``slurm_*`` for slurm:
+    ``partition``, ``gpus_per_task``, ``time``, ``array_parallelism``, ``options``,
+    ``cluster``; ``scheduler`` for dask)."""
+    if name == "local":
+        from hpreg.run.local import LocalExecutor
+
+        return LocalExecutor(store, root, **options)
+    if name == "slurm":
+        from hpreg.run.slurm import SlurmExecutor
+
+        return SlurmExecutor(store, root, **options)
+    if name == "dask":
+        from hpreg.run.dask import DaskExecutor
+
+        return DaskExecutor(store, root, **options)
+    raise ValueError(
+        "unknown executor {!r} (choose from local, slurm, dask)".format(name)
+    )
+
+
 def run_points(
     points: Iterable[Dict[str, Any]],
     target: Target,
@@ -45,7 +69,6 @@ def run_points(
     (``local``, ``slurm``, ``dask``; ``executor_options`` are its own, see
     ``hpreg.run.executor.make_executor``); returns the ``Summary`` and the open
     ``RunStore`` (limited to these jobs)."""
-    from hpreg.run.executor import make_executor
 
     command = command_of(target)
     function = command if isinstance(command, FunctionTarget) else None

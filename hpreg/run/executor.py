@@ -2,9 +2,9 @@
 that runs ``hpreg run`` or ``hpreg.run``) stay the source of truth in every case.
 
 The interface, for every executor (``LocalExecutor``, ``SlurmExecutor``,
-``DaskExecutor``; ``make_executor`` builds one by name)::
+``DaskExecutor``; ``hpreg.run.api.make_executor`` builds one by name)::
 
-    executor = make_executor("dask", store, root, jobs=4, scheduler="local")
+    executor = make_executor("dask", store, root, jobs=4, scheduler="local")  # api
     summary = executor.run()   # runs the store's queued jobs until none is left
 
 (``Executor`` is in ``hpreg.run.base``; the local executor keeps its own loop for
@@ -44,7 +44,6 @@ from hpreg.run.local import (
     HOST,
     LAUNCH_GRACE,
     FunctionTarget,
-    LocalExecutor,
     Summary,
     runner_dead,
 )
@@ -501,24 +500,3 @@ class RemoteExecutor(Executor):
         if previous:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-
-
-def make_executor(name: str, store: RunStore, root: str, **options) -> Executor:
-    """The executor ``name`` (``local``, ``slurm``, ``dask``) over ``store``, with
-    the common options (``jobs``, ``timeout``, ``max_attempts``, ``progress``,
-    ``function``, ``cwd``; ``gpus`` for local) and its own (``slurm_*`` for slurm:
-    ``partition``, ``gpus_per_task``, ``time``, ``array_parallelism``, ``options``,
-    ``cluster``; ``scheduler`` for dask)."""
-    if name == "local":
-        return LocalExecutor(store, root, **options)
-    if name == "slurm":
-        from hpreg.run.slurm import SlurmExecutor
-
-        return SlurmExecutor(store, root, **options)
-    if name == "dask":
-        from hpreg.run.dask import DaskExecutor
-
-        return DaskExecutor(store, root, **options)
-    raise ValueError(
-        "unknown executor {!r} (choose from {})".format(name, ", ".join(EXECUTORS))
-    )
