@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-distributed = pytest.importorskip("distributed")
+import distributed  # noqa: E402 (a dev requirement: CI tests the extra)
 
 import dask  # noqa: E402
 

@@ -134,8 +134,9 @@ def add_run_parsers(commands) -> None:
         "--plot",
         nargs=2,
         metavar=("X:Y", "OUT"),
-        help="draw metric Y against hyperparameter X into OUT (e.g. out.png; needs "
-        "pip install hpreg[plot])",
+        help="draw metric Y against hyperparameter X into OUT (e.g. out.png), or, "
+        "for an optimization store, 'history' or 'importance' (needs pip install "
+        "hpreg[plot])",
     )
     results.add_argument(
         "--by", metavar="COLUMN", help="with --plot: one line per value of COLUMN"
@@ -379,6 +380,16 @@ def cmd_results(args) -> int:
             problem="--by only goes with --plot",
             fix="e.g. --plot lr:val_loss out.png --by batch_size",
         )
+    if args.plot is not None and args.plot[0] in ("history", "importance"):
+        from hpreg.optimize.plots import plot_study
+
+        drawn = plot_study(args.store, args.plot[0], args.plot[1])
+        print(
+            "{} of {} complete trials written to {}".format(
+                args.plot[0], drawn, args.plot[1]
+            )
+        )
+        return 0
     if args.plot is not None:
         from hpreg.run.plot import parse_axes, plot
 
