@@ -458,19 +458,20 @@ def dump_values_file(path, data: dict, fmt: Optional[str] = None) -> None:
     write_atomic(path, text)
 
 
-def write_atomic(path, data: Union[str, bytes]) -> None:
+def write_atomic(path, data: Union[str, bytes], new_mode: Optional[int] = None) -> None:
     """Write ``data`` through a temporary file and a rename: never a half file.
 
     A folder that is missing or not writable is a ``ValuesFileError`` naming the path.
     A symlink is written through (its target is replaced, the link stays) and an
-    existing file keeps its permissions; a new file gets the umask's.
+    existing file keeps its permissions; a new file gets ``new_mode`` (e.g. 0o600
+    for a private cache), or the umask's.
     """
     path = str(path)
     target = os.path.realpath(path) if os.path.islink(path) else path
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
-        mode = None
+        mode = new_mode
     tmp = "{}.{}-{}.tmp".format(target, os.getpid(), uuid.uuid4().hex[:8])
     raw = data if isinstance(data, bytes) else data.encode("utf-8")
     try:
