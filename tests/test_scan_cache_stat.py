@@ -226,16 +226,31 @@ def test_new_cache_file_is_private(root):
     assert stat.S_IMODE(os.stat(cache_path()).st_mode) == 0o600
 
 
-def test_cache_is_written_through_write_atomic(root, monkeypatch):
-    from hpreg.io import files
+def test_cache_is_written_through_the_one_atomic_writer(root, monkeypatch):
+    from hpreg.io import atomic, files
 
+    assert files.write_atomic is atomic.write_atomic
     written = []
-    original = files.write_atomic
+    original = atomic.write_atomic
 
     def spy(path, data, new_mode=None):
         written.append(path)
         return original(path, data, new_mode=new_mode)
 
-    monkeypatch.setattr(files, "write_atomic", spy)
+    monkeypatch.setattr(_scan_cache, "write_atomic", spy)
     scan_paths(root, managers=["_"])
     assert written == [cache_path()]
+
+
+def test_scan_cache_does_not_load_yaml():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hpreg.scan.cache, hpreg.scan.scanner; "
+        "print('yaml' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"

@@ -3,7 +3,7 @@
 One file per scan key (roots, managers, scanner code, Python version) under
 ``$HPREG_CACHE_DIR`` (default ``$XDG_CACHE_HOME/hpreg`` or ``~/.cache/hpreg``).
 Records are marshalled, never pickled, behind a checksum; anything unreadable
-counts as an empty cache, and every write is atomic (``hpreg.io.files.write_atomic``).
+counts as an empty cache, and every write is atomic (``hpreg.io.atomic.write_atomic``, the one writer).
 
 As git's index does, an entry also keeps its file's stat (size, ``mtime_ns``, inode,
 ``ctime_ns``) and the cache the time its scan started: a file whose stat is unchanged
@@ -19,6 +19,9 @@ import os
 import sys
 import time
 from typing import Any, Dict, Optional, Tuple
+
+from hpreg.errors import ValuesFileError
+from hpreg.io.atomic import write_atomic
 
 _MAGIC = b"hpreg-scan-cache\x02"
 _CHECKSUM_SIZE = 16
@@ -184,9 +187,6 @@ class ScanCache:
         except ValueError:  # an unmarshallable value: skip caching, never crash
             return
         checksum = hashlib.blake2b(body, digest_size=_CHECKSUM_SIZE).digest()
-        from hpreg.errors import ValuesFileError
-        from hpreg.io.files import write_atomic  # YAML with it: only when writing
-
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             write_atomic(self.path, _MAGIC + checksum + body, new_mode=0o600)
