@@ -229,7 +229,7 @@ def test_new_cache_file_is_private(root):
 def test_cache_is_written_through_the_one_atomic_writer(root, monkeypatch):
     from hpreg.io import atomic, files
 
-    assert files.write_atomic is atomic.write_atomic
+    assert files.write_atomic is atomic.write_atomic is _scan_cache.write_atomic
     written = []
     original = atomic.write_atomic
 
