@@ -66,6 +66,10 @@ _EXPORTS = {
     "validate": "hpreg.sweep.validate",
     "run": "hpreg.run.api",
     "report": "hpreg.run.report",
+    "optimize": "hpreg.optimize.api",
+    "Pruned": "hpreg.errors",
+    "SearchSpaceError": "hpreg.errors",
+    "OptionalDependencyError": "hpreg.errors",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -93,6 +93,12 @@ def add_run_parsers(commands) -> None:
         help='keep rows where EXPR is true, e.g. "valid_loss < 0.5"',
     )
     results.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    results.add_argument(
+        "--best",
+        type=int,
+        metavar="K",
+        help="an optimization store: the K best complete trials by the study's metric",
+    )
     results.set_defaults(func=cmd_results)
 
 
@@ -229,6 +235,15 @@ def _open(directory: str):
     return RunStore(directory, create=False)
 
 
+def _optimization_rows(directory: str, store):
+    """The trials of an optimization store (``hpreg optimize``), or None."""
+    from hpreg.optimize.results import is_optimization_store, rows
+
+    if not is_optimization_store(directory):
+        return None
+    return rows(directory, store)
+
+
 def cmd_status(args) -> int:
     from hpreg.run.results import status
 
@@ -240,8 +255,17 @@ def cmd_status(args) -> int:
 def cmd_results(args) -> int:
     from hpreg.run import results
 
+    best = getattr(args, "best", None)
+    if best is not None and best < 1:
+        raise UsageError(where="--best {}".format(best), problem="K is at least 1")
     with _open(args.store) as store:
-        table = results.rows(store)
+        table = _optimization_rows(args.store, store)
+        if table is None:
+            table = results.rows(store)
+    if best is not None:
+        from hpreg.optimize.results import best_of_store
+
+        table = best_of_store(args.store, table, best)
     if args.where:
         table = results.where(table, args.where)
     if args.sort:

@@ -7,7 +7,7 @@ for plain scalars (``1e-3`` is a float, ``no`` a string, ``010`` the int 10).
 import json
 import os
 import re
-from typing import Any, Dict, Optional, Type, Union
+from typing import Any, Optional, Type, Union
 
 import yaml
 

@@ -146,6 +146,7 @@ class LocalExecutor:
         progress=None,
         function: Optional[FunctionTarget] = None,
         cwd: Optional[str] = None,
+        driver=None,
     ):
         self.store = store
         self.root = os.path.abspath(root)
@@ -158,6 +159,9 @@ class LocalExecutor:
         self.progress = progress
         self.function = function
         self.cwd = cwd or os.getcwd()
+        # adds jobs as slots free (``feed()``), watches running ones (``tick``), hears
+        # each end (``ended``): the optimizer's ask/tell loop (hpreg.optimize)
+        self.driver = driver
         self.runner = uuid.uuid4().hex
         self.running: Dict[str, _Handle] = {}
         self.launched = 0
@@ -188,6 +192,9 @@ class LocalExecutor:
                 else:
                     while len(self.running) < self.slots:
                         job = store.claim(self.runner)
+                        if job is None and self.driver is not None:
+                            if self.driver.feed():
+                                job = store.claim(self.runner)
                         if job is None:
                             break
                         self._launch(job)
@@ -198,6 +205,8 @@ class LocalExecutor:
                     max(0.0, min(next_beat, self._next_deadline()) - time.time())
                 )
                 self._reap()
+                if self.driver is not None and not self.signals:
+                    self.driver.tick(self.running)
         finally:
             self._restore_signals(previous)
             store.unregister(self.runner)
@@ -211,7 +220,7 @@ class LocalExecutor:
         return bool(self.store.stale_jobs(runner_dead))
 
     def _next_deadline(self) -> float:
-        times = [time.time() + 1.0]
+        times = [time.time() + getattr(self.driver, "interval", 1.0)]
         for handle in self.running.values():
             for t in (handle.deadline, handle.kill_at):
                 if t is not None:
@@ -335,6 +344,8 @@ class LocalExecutor:
             stderr = rundir.tail(os.path.join(run_dir, rundir.STDERR))
             if stderr:
                 error += "\n" + stderr
+        elif os.path.exists(os.path.join(run_dir, rundir.PRUNE)):
+            state = "pruned"  # the optimizer's pruner stopped it (hpreg.optimize)
         elif code == 0:
             state = "done"
         elif code is None:
@@ -361,6 +372,8 @@ class LocalExecutor:
         )
         if self.progress is not None:
             self.progress.ended(job, state, code, end - (meta.get("start") or end))
+        if self.driver is not None:
+            self.driver.ended(job, state, run_dir, metrics, error)
 
     def _recover(self) -> bool:
         """Adopt the running jobs of dead runners. Returns True when some may still be

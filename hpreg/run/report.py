@@ -4,25 +4,42 @@
 import json
 import math
 import os
+import threading
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 _RESERVED = ("time", "step")
+_PRUNE = "prune"  # hpreg.run.rundir.PRUNE, not imported: this module stays light
+_local = threading.local()
+
+
+def set_hook(hook: Optional[Callable[..., None]]) -> Optional[Callable[..., None]]:
+    """Send this thread's ``report`` calls to ``hook(step, metrics)`` instead of a
+    run directory (None: back to the run directory); returns the previous hook.
+    ``hpreg.optimize`` sets one around an objective it calls in-process; the hook
+    raises ``hpreg.Pruned`` to stop the trial."""
+    previous = getattr(_local, "hook", None)
+    _local.hook = hook
+    return previous
 
 
 def report(step: Optional[int] = None, **metrics: Any) -> None:
     """Append ``metrics`` (and ``step`` when given) to the run's ``metrics.jsonl``;
     the last value of each metric is the job's result. Outside a run
-    (no ``$HPREG_RUN_DIR``) it does nothing, so the same script runs standalone."""
+    (no ``$HPREG_RUN_DIR``) it does nothing, so the same script runs standalone.
+
+    In a trial of ``hpreg optimize`` whose pruner said stop, it raises
+    ``hpreg.Pruned`` (a ``SystemExit`` with status 0: the job ends quietly and is
+    recorded as pruned)."""
+    hook = getattr(_local, "hook", None)
+    if hook is not None:
+        _check_names(metrics)
+        hook(step, metrics)
+        return
     run_dir = os.environ.get("HPREG_RUN_DIR")
     if not run_dir:
         return
-    for name in metrics:
-        if name in _RESERVED:
-            raise TypeError(
-                "report(): {!r} is written by hpreg; give the metric another "
-                "name".format(name)
-            )
+    _check_names(metrics)
     record = {name: _number(value) for name, value in metrics.items()}
     record["time"] = time.time()
     if step is not None:
@@ -38,6 +55,19 @@ def report(step: Optional[int] = None, **metrics: Any) -> None:
         os.write(fd, line)
     finally:
         os.close(fd)
+    if os.path.exists(os.path.join(run_dir, _PRUNE)):
+        from hpreg.errors import Pruned
+
+        raise Pruned(step)
+
+
+def _check_names(metrics) -> None:
+    for name in metrics:
+        if name in _RESERVED:
+            raise TypeError(
+                "report(): {!r} is written by hpreg; give the metric another "
+                "name".format(name)
+            )
 
 
 def _number(value: Any) -> Any:

@@ -21,9 +21,10 @@ METRICS = "metrics.jsonl"
 META = "meta.json"
 EXIT = "exit_code"  # written by the job's wrapper when the job ends
 PID = "pid"  # the wrapper's pid, written by the wrapper as it starts
+PRUNE = "prune"  # written by the optimizer: the job's next report() ends it
 PLACEHOLDERS = ("{config}", "{run_dir}", "{id}")
 # what a new attempt moves aside into attempt<N>/ (the previous attempt's record)
-_ATTEMPT_FILES = (STDOUT, STDERR, METRICS, META, EXIT, PID)
+_ATTEMPT_FILES = (STDOUT, STDERR, METRICS, META, EXIT, PID, PRUNE)
 
 # sh runs the command, then writes its exit status: a job that ends while no runner
 # watches (the runner was killed) is still recognised as finished. The status is one
