@@ -7,8 +7,9 @@ import hpreg
 from hpreg.scan import cache as _scan_cache
 
 SCAN_PACKAGE = os.path.join(os.path.dirname(hpreg.__file__), "scan")
-# shared leaves the scan uses that do not shape its records
-LEAVES = {"hpreg.errors", "hpreg._text", "hpreg.io.source"}
+# shared leaves the scan uses that do not shape its records (hpreg.io.atomic: the
+# cache's writer)
+LEAVES = {"hpreg.errors", "hpreg._text", "hpreg.io.source", "hpreg.io.atomic"}
 
 
 def _hpreg_imports(path):

@@ -7,12 +7,11 @@ for plain scalars (``1e-3`` is a float, ``no`` a string, ``010`` the int 10).
 import json
 import os
 import re
-import stat
-import uuid
 from typing import Any, Optional, Type, Union
 
 import yaml
 
+from hpreg.io.atomic import write_atomic  # noqa: F401 (the one atomic writer)
 from hpreg.io.limits import BoundedYamlLoading, DuplicateJsonKey, load_json_text
 from hpreg.io.source import display_path
 from hpreg.io.tree import plain_value
@@ -456,40 +455,3 @@ def dump_values_file(path, data: dict, fmt: Optional[str] = None) -> None:
     else:
         text = json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n"
     write_atomic(path, text)
-
-
-def write_atomic(path, data: Union[str, bytes]) -> None:
-    """Write ``data`` through a temporary file and a rename: never a half file.
-
-    A folder that is missing or not writable is a ``ValuesFileError`` naming the path.
-    A symlink is written through (its target is replaced, the link stays) and an
-    existing file keeps its permissions; a new file gets the umask's.
-    """
-    path = str(path)
-    target = os.path.realpath(path) if os.path.islink(path) else path
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        mode = None
-    tmp = "{}.{}-{}.tmp".format(target, os.getpid(), uuid.uuid4().hex[:8])
-    raw = data if isinstance(data, bytes) else data.encode("utf-8")
-    try:
-        with open(tmp, "xb") as f:
-            if mode is not None:
-                os.chmod(tmp, mode)
-            f.write(raw)
-        os.replace(tmp, target)
-    except BaseException as error:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if not isinstance(error, OSError):
-            raise
-        raise ValuesFileError(
-            where=display_path(path),
-            problem="cannot write: {}".format(error.strerror or error),
-            fix="check the folder exists and is writable",
-            path=path,
-            key=None,
-        ) from None

@@ -93,26 +93,30 @@ class ScanIngestion:
             if problem.manager not in (None, self.placeholder):
                 continue
             self._handle_problem(scan.filename, problem, strict, collect)
-        added = self._by_file.setdefault(key, [])
-        for call in scan.calls:
-            if call.manager != self.placeholder:
-                continue
-            occurrence = HyperParameterOccurrence(
-                name=call.name,
-                value=_call_value(call),
-                priority=P.PRIORITY_PARSED_FROM_SOURCE_CODE,
-                filename=scan.filename,
-                lineno=call.lineno,
-                col=call.col,
-                hints=call.hints,
-                manager=self.placeholder,
-            )
-            try:
-                self._add_parsed(occurrence, added)
-            except (DoubleAssignmentException, ImpossibleTree) as error:
-                if not collect:
-                    raise
-                self._problems.append(error)
+        added: List[HyperParameterOccurrence] = []
+        try:
+            for call in scan.calls:
+                if call.manager != self.placeholder:
+                    continue
+                occurrence = HyperParameterOccurrence(
+                    name=call.name,
+                    value=_call_value(call),
+                    priority=P.PRIORITY_PARSED_FROM_SOURCE_CODE,
+                    filename=scan.filename,
+                    lineno=call.lineno,
+                    col=call.col,
+                    hints=call.hints,
+                    manager=self.placeholder,
+                )
+                try:
+                    self._add_parsed(occurrence, added)
+                except (DoubleAssignmentException, ImpossibleTree) as error:
+                    if not collect:
+                        raise
+                    self._problems.append(error)
+        finally:
+            if added:  # nothing is kept for a file that declares nothing
+                self._by_file[key] = added
         problems, self._problems = self._problems, []
         return problems
 

@@ -3,7 +3,13 @@
 One file per scan key (roots, managers, scanner code, Python version) under
 ``$HPREG_CACHE_DIR`` (default ``$XDG_CACHE_HOME/hpreg`` or ``~/.cache/hpreg``).
 Records are marshalled, never pickled, behind a checksum; anything unreadable
-counts as an empty cache, and every write is atomic (temp file + ``os.replace``).
+counts as an empty cache, and every write is atomic (``hpreg.io.atomic.write_atomic``, the one writer).
+
+As git's index does, an entry also keeps its file's stat (size, ``mtime_ns``, inode,
+``ctime_ns``) and the cache the time its scan started: a file whose stat is unchanged
+and whose mtime is older than that time by more than ``RACY_MARGIN_NS`` is served
+without being read. A file modified close to that time ("racy": a second edit could
+keep the same mtime on a coarse clock) or whose stat changed is read and hashed.
 """
 
 import functools
@@ -11,11 +17,20 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
+import time
 from typing import Any, Dict, Optional, Tuple
 
-_MAGIC = b"hpreg-scan-cache\x01"
+from hpreg.errors import ValuesFileError
+from hpreg.io.atomic import write_atomic
+
+_MAGIC = b"hpreg-scan-cache\x02"
 _CHECKSUM_SIZE = 16
+
+# how much older than the scan that wrote the cache a file's mtime must be for its
+# stat to vouch for its content: covers coarse file-system timestamps (FAT: 2 s)
+RACY_MARGIN_NS = 2_000_000_000
+
+Stamp = Tuple[int, int, int, int]
 
 
 def cache_dir() -> str:
@@ -27,6 +42,16 @@ def cache_dir() -> str:
     if xdg and os.path.isabs(xdg):
         return os.path.join(xdg, "hpreg")
     return os.path.join(os.path.expanduser("~"), ".cache", "hpreg")
+
+
+def file_stamp(path: str) -> Optional[Stamp]:
+    """``(size, mtime_ns, inode, ctime_ns)`` of a file, or None when it cannot be
+    stat'ed (the caller then reads it, and reports why it cannot)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def content_digest(data: bytes) -> bytes:
@@ -48,10 +73,13 @@ def _code_fingerprint() -> str:
 
 
 class ScanCache:
-    """Scan payloads by resolved path, served only for the same content hash.
+    """Scan payloads by resolved path, served only for the same content hash, or for
+    the same stat when that stat is old enough to vouch for the content.
 
     ``names`` is the set of manager names the stored payloads were made for (a
     scan for every imported manager only knows it at the end); the caller checks it.
+    Entries are ``(digest, payload, stamp)`` tuples; ``stamp`` is None for entries
+    that are not files (``realpath + "\\0context"``), which only their digest serves.
     """
 
     def __init__(self, key: Tuple[Any, ...], version: str):
@@ -60,7 +88,11 @@ class ScanCache:
         name = hashlib.blake2b(self._ident.encode(), digest_size=12).hexdigest()
         self.path = os.path.join(cache_dir(), "scan-{}-{}.marshal".format(tag, name))
         self.names: Optional[Tuple[str, ...]] = None
-        self._entries: Dict[str, Tuple[bytes, Any]] = {}
+        # taken before any file is stat'ed: a stat taken later vouches for
+        # content only if the file's mtime is older than this by the margin
+        self._started = time.time_ns()
+        self._trusted_before = 0  # mtimes older than this are not racy
+        self._entries: Dict[str, tuple] = {}
         self._seen = set()
         self._dirty = False
         self._load()
@@ -81,25 +113,55 @@ class ScanCache:
             data = marshal.loads(body)
             if type(data) is not dict or data.get("ident") != self._ident:
                 return
-            entries, names = data["files"], data["names"]
+            entries, names, started = data["files"], data["names"], data["started"]
             if type(entries) is not dict or type(names) is not tuple:
+                return
+            if type(started) is not int:
                 return
         except Exception:  # a damaged cache is an empty cache
             return
         self._entries = entries
         self.names = names
+        self._trusted_before = started - RACY_MARGIN_NS
 
-    def get(self, realpath: str, digest: bytes) -> Optional[Any]:
-        """The payload stored for this file and content, or None."""
+    def lookup(self, realpath: str, stamp: Optional[Stamp]) -> Optional[tuple]:
+        """``(digest, payload)`` stored for this file when its stat vouches for
+        it (unchanged, and not racy), else None: read and hash the file."""
+        entry = self._entries.get(realpath)
+        if (
+            stamp is None
+            or type(entry) is not tuple
+            or len(entry) != 3
+            or entry[2] != stamp
+            or stamp[1] >= self._trusted_before
+        ):
+            return None
+        self._seen.add(realpath)
+        return entry[0], entry[1]
+
+    def get(
+        self, realpath: str, digest: bytes, stamp: Optional[Stamp] = None
+    ) -> Optional[Any]:
+        """The payload stored for this file and content, or None. ``stamp``: the
+        file's stat, taken before it was read; it is kept with the entry."""
         self._seen.add(realpath)
         entry = self._entries.get(realpath)
-        if type(entry) is tuple and len(entry) == 2 and entry[0] == digest:
+        if type(entry) is tuple and len(entry) == 3 and entry[0] == digest:
+            if stamp is not None and stamp != entry[2]:
+                self._entries[realpath] = (digest, entry[1], stamp)
+                self._dirty = True
+            elif stamp is not None and (
+                self._trusted_before <= stamp[1] < self._started - RACY_MARGIN_NS
+            ):
+                self._dirty = True  # racy before; this scan's start vouches for it
             return entry[1]
         return None
 
-    def put(self, realpath: str, digest: bytes, payload: Any) -> None:
+    def put(
+        self, realpath: str, digest: bytes, payload: Any, stamp: Optional[Stamp] = None
+    ) -> None:
         self._seen.add(realpath)
-        self._entries[realpath] = (digest, payload)
+        self._entries[realpath] = (digest, payload, stamp)
         self._dirty = True
 
     def set_names(self, names: Tuple[str, ...]) -> None:
@@ -114,27 +176,20 @@ class ScanCache:
             del self._entries[path]
         if not (self._dirty or stale):
             return
-        data = {"ident": self._ident, "names": self.names, "files": self._entries}
+        data = {
+            "ident": self._ident,
+            "names": self.names,
+            "started": self._started,
+            "files": self._entries,
+        }
         try:
             body = marshal.dumps(data)
         except ValueError:  # an unmarshallable value: skip caching, never crash
             return
         checksum = hashlib.blake2b(body, digest_size=_CHECKSUM_SIZE).digest()
-        folder = os.path.dirname(self.path)
-        tmp = None
         try:
-            os.makedirs(folder, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-scan-", dir=folder)
-            with os.fdopen(fd, "wb") as f:
-                f.write(_MAGIC + checksum + body)
-            os.replace(tmp, self.path)
-            tmp = None
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            write_atomic(self.path, _MAGIC + checksum + body, new_mode=0o600)
             self._dirty = False
-        except OSError:
+        except (OSError, ValuesFileError):
             pass  # an unwritable cache only costs speed
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass

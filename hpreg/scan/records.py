@@ -1,30 +1,14 @@
 """The scan's plain records: ``Call``, ``Problem`` and ``FileScan`` (re-exported by
-``hpreg.scanner``). They hold only literals and text, never AST nodes."""
+``hpreg.scanner``). They hold only literals and text, never AST nodes.
 
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set
+``Call`` and ``Problem`` are immutable named tuples; ``FileScan`` is a declared
+class with slots. All of them refuse unknown fields (``TypeError``).
+"""
 
-
-class _Record:
-    __slots__ = ()
-
-    def __eq__(self, other):
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._dump() == other._dump()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        fields = ", ".join(
-            "{}={!r}".format(k, getattr(self, k)) for k in self.__slots__
-        )
-        return "{}({})".format(type(self).__name__, fields)
-
-    def _dump(self) -> tuple:
-        return tuple(getattr(self, k) for k in self.__slots__)
+from typing import Any, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set
 
 
-class Call(_Record):
+class Call(NamedTuple):
     """One manager call site: ``manager("name", default, **hints)``.
 
     ``value`` is the literal default (None without one); a default that is not a
@@ -32,39 +16,17 @@ class Call(_Record):
     ``lineno``/``col`` are 1-based. No AST nodes or file text are kept.
     """
 
-    __slots__ = (
-        "manager",
-        "name",
-        "has_default",
-        "value",
-        "value_source",
-        "hints",
-        "lineno",
-        "col",
-    )
-
-    def __init__(
-        self,
-        manager: str,
-        name: str,
-        has_default: bool,
-        value: Any,
-        value_source: Optional[str],
-        hints: Dict[str, Any],
-        lineno: int,
-        col: int,
-    ):
-        self.manager = manager
-        self.name = name
-        self.has_default = has_default
-        self.value = value
-        self.value_source = value_source
-        self.hints = hints
-        self.lineno = lineno
-        self.col = col
+    manager: str
+    name: str
+    has_default: bool
+    value: Any
+    value_source: Optional[str]
+    hints: Dict[str, Any]
+    lineno: int
+    col: int
 
 
-class Problem(_Record):
+class Problem(NamedTuple):
     """Something the scan could not take as a declaration.
 
     ``kind`` is ``syntax``, ``unreadable`` (a file or folder that cannot be read or
@@ -73,23 +35,12 @@ class Problem(_Record):
     location (``lineno``, 1-based ``col``); ``code`` is the offending source text.
     """
 
-    __slots__ = ("kind", "manager", "message", "lineno", "col", "code")
-
-    def __init__(
-        self,
-        kind: str,
-        manager: Optional[str],
-        message: str,
-        lineno: Optional[int],
-        col: Optional[int] = None,
-        code: Optional[str] = None,
-    ):
-        self.kind = kind
-        self.manager = manager
-        self.message = message
-        self.lineno = lineno
-        self.col = col
-        self.code = code
+    kind: str
+    manager: Optional[str]
+    message: str
+    lineno: Optional[int]
+    col: Optional[int] = None
+    code: Optional[str] = None
 
 
 _NOTHING: FrozenSet[str] = frozenset()
@@ -98,7 +49,7 @@ _NOTHING: FrozenSet[str] = frozenset()
 SKIPPED_KINDS = ("syntax", "unreadable")
 
 
-class FileScan(_Record):
+class FileScan:
     """The scan of one file: its calls, problems and ``hpreg.m`` imports.
 
     ``filename`` is the path as given (for display), ``realpath`` the resolved one
@@ -148,8 +99,8 @@ class FileScan(_Record):
     def _payload(self) -> tuple:
         return (
             tuple(self.imports.items()),
-            tuple(c._dump() for c in self.calls),
-            tuple(p._dump() for p in self.problems),
+            tuple(tuple(c) for c in self.calls),
+            tuple(tuple(p) for p in self.problems),
             tuple(sorted(self.module_managers)),
             tuple(self.exports.items()),
             self.links,
@@ -162,14 +113,30 @@ class FileScan(_Record):
         return cls(
             filename,
             realpath,
-            [Call(*c) for c in calls],
-            [Problem(*p) for p in problems],
+            [Call._make(c) for c in calls],
+            [Problem._make(p) for p in problems],
             dict(imports),
             module_managers,
             dict(exports),
             links,
             dict(resolved),
         )
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            "{}={!r}".format(k, getattr(self, k)) for k in self.__slots__
+        )
+        return "FileScan({})".format(fields)
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, k) for k in self.__slots__)
 
     def _declared(self) -> Set[str]:
         """Manager names this file takes from hpreg.m (imported or as ``m.NAME``)."""

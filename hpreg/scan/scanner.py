@@ -414,16 +414,17 @@ def scan_paths(
 def _scan_one(
     display, real, names, extra, store, force=False, read=None, **options
 ) -> FileScan:
-    # read: (data, digest) kept from the first pass, not read and hashed again
+    # read: (data, digest, stamp) kept from the first pass, not read and hashed again
     if read is None:
+        stamp = _scan_cache.file_stamp(real) if store is not None else None
         data, problem = _read(real)
     else:
-        data, problem = read[0], None
+        (data, _digest, stamp), problem = read, None
     if problem is not None:
         return FileScan(display, real, [], [problem], {})
     digest = read[1] if read is not None else _scan_cache.content_digest(data)
     if store is not None and not force:
-        payload = store.get(real, digest)
+        payload = store.get(real, digest, stamp)
         if payload is not None:
             try:
                 return FileScan._from_payload(display, real, payload)
@@ -431,7 +432,7 @@ def _scan_one(
                 pass
     scan = _scan_data(data, display, real, names, extra, **options)
     if store is not None:
-        store.put(real, digest, scan._payload())
+        store.put(real, digest, scan._payload(), stamp)
     return scan
 
 
@@ -445,17 +446,28 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
     # mention hpreg are scanned now; the rest wait for the full set of names.
     scans: List[Optional[FileScan]] = [None] * len(files)
     digests: List[Optional[bytes]] = [None] * len(files)
+    # each file's stat, taken before it is read: what the cache keeps with its entry
+    stamps: List[Optional[_scan_cache.Stamp]] = [None] * len(files)
     cached: Dict[int, FileScan] = {}
     declared = set(extra)
-    kept: Dict[int, Tuple[bytes, bytes]] = {}  # deferred files' bytes, within budget
+    kept: Dict[int, tuple] = {}  # deferred files' bytes, within budget
     budget = _KEEP_BYTES
     for index, (display, real) in enumerate(files):
-        data, problem = _read(real)
-        if problem is not None:
-            scans[index] = FileScan(display, real, [], [problem], {})
-            continue
-        digest = digests[index] = _scan_cache.content_digest(data)
-        payload = store.get(real, digest) if store is not None else None
+        payload = hit = None
+        if store is not None:
+            stamp = stamps[index] = _scan_cache.file_stamp(real)
+            hit = store.lookup(real, stamp)
+            if hit is not None:  # an unchanged stat vouches for the content
+                digests[index], payload = hit
+        if payload is None:
+            data, problem = _read(real)
+            if problem is not None:
+                digests[index] = None
+                scans[index] = FileScan(display, real, [], [problem], {})
+                continue
+            digest = digests[index] = _scan_cache.content_digest(data)
+            if store is not None:
+                payload = store.get(real, digest, stamps[index])
         if payload is not None:
             try:
                 scan = FileScan._from_payload(display, real, payload)
@@ -465,13 +477,20 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
                 declared |= scan._declared()
                 cached[index] = scan
                 continue
+            if hit is not None:  # a damaged entry: read the file after all
+                data, problem = _read(real)
+                if problem is not None:
+                    digests[index] = None
+                    scans[index] = FileScan(display, real, [], [problem], {})
+                    continue
+                digest = digests[index] = _scan_cache.content_digest(data)
         if b"hpreg" in data:
             scan = scans[index] = _scan_data(data, display, real, names, extra)
             declared |= scan._declared()
             if store is not None:
-                store.put(real, digest, scan._payload())
+                store.put(real, digest, scan._payload(), stamps[index])
         elif len(data) <= budget:
-            kept[index] = (data, digest)
+            kept[index] = (data, digest, stamps[index])
             budget -= len(data)
     # bare calls of a manager imported from a module the scan does not resolve
     imported = frozenset(declared) if names is None else frozenset()
@@ -522,7 +541,7 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
         store.set_names(key)
     if exported:
         _follow_links(
-            files, scans, digests, names, extra, store, key, options, exported
+            files, scans, digests, stamps, names, extra, store, key, options, exported
         )
     return scans  # type: ignore[return-value]
 
@@ -532,7 +551,7 @@ _CONTEXT = "\0context"
 
 
 def _follow_links(
-    files, scans, digests, names, extra, store, key, options, exported
+    files, scans, digests, stamps, names, extra, store, key, options, exported
 ) -> None:
     """Re-scan the files that import a manager from another scanned module, with
     what those imports give (``hpreg.scan.project``)."""
@@ -552,7 +571,7 @@ def _follow_links(
             data, display, real, names, extra, parse=True, **options
         )
         if store is not None and _scan_cache.content_digest(data) == digests[index]:
-            store.put(real, digests[index], scan._payload())
+            store.put(real, digests[index], scan._payload(), stamps[index])
         return scan
 
     def mentions(index, words):
