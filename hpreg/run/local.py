@@ -105,6 +105,7 @@ class _Handle:
         self.proc = proc
         self.start = start if start is not None else time.time()
         self.gpu = gpu
+        self.meta: Optional[Dict[str, Any]] = None  # as written at launch
         self.deadline = None
         self.kill_at = None
         self.timed_out = False
@@ -154,6 +155,8 @@ class LocalExecutor(Executor):
         self.store = store
         self.root = os.path.abspath(root)
         self.slots = max(1, jobs)
+        # with devices, a job holds one from launch to end: at most one job per
+        # device, so -j beyond the number of devices waits for a free one
         self.free_gpus = list(gpus) if gpus else None
         if self.free_gpus is not None:
             self.slots = min(self.slots, len(self.free_gpus))
@@ -171,7 +174,11 @@ class LocalExecutor(Executor):
         self.signals = 0
         self.stop_started: Optional[float] = None
         self.stop_level = 0
-        self._git = None
+        # the user's repository is read once per run, its git processes started now
+        # so that they run while the store is read and the first job is prepared
+        self._git_pending = rundir.start_git_state(self.cwd)
+        self._git: Optional[Dict[str, Any]] = None
+        self._env: Optional[Dict[str, str]] = None
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self._wake_r, False)
@@ -213,6 +220,7 @@ class LocalExecutor(Executor):
         finally:
             self._restore_signals(previous)
             store.unregister(self.runner)
+            self._git_pending.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
         counts = store.counts()
@@ -278,9 +286,11 @@ class LocalExecutor(Executor):
             self.store.finish(job.id, self.runner, "queued")
             raise
         if self._git is None:
-            self._git = rundir.git_state(self.cwd)
+            self._git = self._git_pending.result()
+        if self._env is None:
+            self._env = dict(os.environ)
         gpu = self.free_gpus.pop(0) if self.free_gpus is not None else None
-        env = dict(os.environ)
+        env = self._env.copy()
         env.update(
             HPREG_CONFIG=config,
             HPREG_RUN_DIR=run_dir,
@@ -290,9 +300,15 @@ class LocalExecutor(Executor):
             env["CUDA_VISIBLE_DEVICES"] = str(gpu)
         meta = rundir.new_meta(0, job.attempts, self._git)
         if self.function is not None:
-            proc = _fork_function(
-                self.function.function, job.point, run_dir, env, self.cwd
-            )
+            try:
+                proc = _fork_function(
+                    self.function.function, job.point, run_dir, env, self.cwd
+                )
+            except BaseException:
+                if gpu is not None:
+                    self.free_gpus.append(gpu)
+                self.store.finish(job.id, self.runner, "queued")
+                raise
             pid = proc.pid
         else:
             argv = [rundir.fill(a, config, run_dir, job.id) for a in job.command]
@@ -319,6 +335,7 @@ class LocalExecutor(Executor):
         meta["pid"] = pid
         rundir.write_meta(run_dir, meta)
         handle = _Handle(job, run_dir, pid, proc, start=meta["start"], gpu=gpu)
+        handle.meta = meta
         if self.timeout is not None:
             handle.deadline = handle.start + self.timeout
         self.running[job.id] = handle
@@ -359,7 +376,7 @@ class LocalExecutor(Executor):
         if state == "failed" and job.tries < self.max_attempts and not self.signals:
             state = "queued"  # --max-attempts: try again in this run
         metrics = rundir.read_metrics(run_dir)
-        meta = rundir.read_meta(run_dir)
+        meta = handle.meta if handle.meta is not None else rundir.read_meta(run_dir)
         meta.update(end=end, exit_code=code)
         if os.path.isdir(run_dir):
             rundir.write_meta(run_dir, meta)
@@ -396,6 +413,7 @@ class LocalExecutor(Executor):
             start = rundir.read_meta(run_dir).get("start")
             if code is None and pid is not None and process_alive(pid, run_dir):
                 handle = _Handle(job, run_dir, pid, start=start)
+                handle.gpu = self._take_device_of(pid)  # still holds its device
                 self.running[job.id] = handle  # re-attached: watched, never restarted
                 if self.progress is not None:
                     self.progress.started(job)
@@ -403,6 +421,17 @@ class LocalExecutor(Executor):
             handle = _Handle(job, run_dir, pid or 0, start=start)
             self._finish(handle)
         return waiting
+
+    def _take_device_of(self, pid: int) -> Optional[str]:
+        """The device a re-attached job was given (its ``CUDA_VISIBLE_DEVICES``),
+        taken out of the free ones so no new job gets it while it runs."""
+        if self.free_gpus is None:
+            return None
+        device = _environ_of(pid).get("CUDA_VISIBLE_DEVICES")
+        if device in self.free_gpus:
+            self.free_gpus.remove(device)
+            return device
+        return None
 
     # -- Ctrl-C --------------------------------------------------------------------------
     def _install_signals(self):
@@ -450,6 +479,21 @@ class LocalExecutor(Executor):
             for handle in self.running.values():
                 _signal_group(handle.pid, signal.SIGTERM)
             self.stop_level = 2
+
+
+def _environ_of(pid: int) -> Dict[str, str]:
+    """The environment ``pid`` was started with (Linux ``/proc``; empty elsewhere)."""
+    try:
+        with open("/proc/{}/environ".format(pid), "rb") as f:
+            data = f.read()
+    except OSError:
+        return {}
+    environ = {}
+    for item in data.split(b"\0"):
+        name, sep, value = item.partition(b"=")
+        if sep:
+            environ[name.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
+    return environ
 
 
 def _fork_function(function, point, run_dir, env, cwd):

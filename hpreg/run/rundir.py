@@ -181,29 +181,69 @@ def new_meta(pid: int, attempt: int, git: Dict[str, Any]) -> Dict[str, Any]:
 def git_state(cwd: str = ".") -> Dict[str, Any]:
     """The commit and dirty flag of the git repository holding ``cwd`` (None, None
     outside one, or without git)."""
-    if shutil.which("git") is None:
-        return {"git_commit": None, "git_dirty": None}
-    try:
-        # both at once: one process start's latency, not two
-        commit, status = (
-            subprocess.Popen(
-                argv,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
+    return start_git_state(cwd).result()
+
+
+_NO_GIT = {"git_commit": None, "git_dirty": None}
+
+
+class GitState:
+    """``git rev-parse HEAD`` and ``git status`` of ``cwd``, started at once and
+    read by ``result()`` (a runner reads them once per run, not per job);
+    ``close()`` ends them if their result was never wanted."""
+
+    def __init__(self, cwd: str = "."):
+        self._procs: List[subprocess.Popen] = []
+        self._result: Optional[Dict[str, Any]] = None
+        if shutil.which("git") is None:
+            self._result = dict(_NO_GIT)
+            return
+        try:
+            # both at once: one process start's latency, not two
             for argv in (
                 ["git", "rev-parse", "HEAD"],
                 ["git", "status", "--porcelain", "--untracked-files=no"],
-            )
-        )
-        head = commit.communicate(timeout=10)[0]
-        changes = status.communicate(timeout=30)[0]
-        if commit.returncode != 0:
-            return {"git_commit": None, "git_dirty": None}
-        dirty = bool(changes.strip()) if status.returncode == 0 else None
-        return {"git_commit": head.strip(), "git_dirty": dirty}
-    except (OSError, subprocess.SubprocessError):
-        return {"git_commit": None, "git_dirty": None}
+            ):
+                self._procs.append(
+                    subprocess.Popen(
+                        argv,
+                        cwd=cwd,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL,
+                        text=True,
+                    )
+                )
+        except (OSError, subprocess.SubprocessError):
+            self.close()
+            self._result = dict(_NO_GIT)
+
+    def result(self) -> Dict[str, Any]:
+        if self._result is None:
+            commit, status = self._procs
+            try:
+                head = commit.communicate(timeout=10)[0]
+                changes = status.communicate(timeout=30)[0]
+            except (OSError, subprocess.SubprocessError):
+                self.close()
+                self._result = dict(_NO_GIT)
+                return dict(self._result)
+            if commit.returncode != 0:
+                self._result = dict(_NO_GIT)
+            else:
+                dirty = bool(changes.strip()) if status.returncode == 0 else None
+                self._result = {"git_commit": head.strip(), "git_dirty": dirty}
+            self._procs = []
+        return dict(self._result)
+
+    def close(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        self._procs = []
+
+
+def start_git_state(cwd: str = ".") -> GitState:
+    """Start reading the git state of ``cwd`` (see ``GitState``)."""
+    return GitState(cwd)
