@@ -366,6 +366,7 @@ def cmd_results(args) -> int:
         table = _optimization_rows(args.store, store)
         if table is None:
             table = results.rows(store)
+        jobs = store.jobs("failed")
     if best is not None:
         from hpreg.optimize.results import best_of_store
 
@@ -402,4 +403,8 @@ def cmd_results(args) -> int:
         )
         return 0
     print(results.render(table, args.format))
+    if args.format == "table":  # CSV and JSON rows keep their documented columns
+        shown = {row.get("id") for row in table}
+        for line in results.failures(jobs, args.store, shown):
+            print(line)
     return 0

@@ -1,6 +1,8 @@
 """Progress of a sweep: a tqdm bar on a terminal, one plain line per finished job
-otherwise; the same counts line ``hpreg status`` prints."""
+otherwise (or when ``TQDM_DISABLE`` is set, as tqdm users expect); the same counts
+line ``hpreg status`` prints."""
 
+import os
 import sys
 import time
 from typing import Dict, Optional
@@ -48,15 +50,23 @@ def progress_line(
     )
 
 
+def tqdm_disabled() -> bool:
+    """``TQDM_DISABLE`` is set (to anything but empty, ``0``, ``false`` or ``no``)."""
+    value = os.environ.get("TQDM_DISABLE", "").strip().lower()
+    return value not in ("", "0", "false", "no")
+
+
 class Progress:
     """Told of each job's start and end by the executor; reads counts from the
-    store. ``bar=None`` chooses: a tqdm bar when ``stream`` is a terminal."""
+    store. ``bar=None`` chooses: a tqdm bar when ``stream`` is a terminal and
+    ``TQDM_DISABLE`` is not set, plain lines otherwise."""
 
     def __init__(self, store, stream=None, bar: Optional[bool] = None):
         self.store = store
         self.stream = stream if stream is not None else sys.stderr
         if bar is None:
-            bar = bool(getattr(self.stream, "isatty", lambda: False)())
+            isatty = getattr(self.stream, "isatty", None)
+            bar = bool(isatty and isatty()) and not tqdm_disabled()
         self.use_bar = bar
         self.begun = time.time()
         self.finished_here = 0
@@ -76,6 +86,7 @@ class Progress:
                 file=self.stream,
                 dynamic_ncols=True,
                 smoothing=0.1,
+                disable=False,  # chosen above (tqdm reads TQDM_DISABLE on import)
             )
             self._postfix(counts)
 
@@ -108,19 +119,24 @@ class Progress:
                     )
                 )
             return
-        finished = counts["done"] + counts["failed"] + counts["pruned"]
         what = state if state != "failed" else "failed (exit {})".format(exit_code)
         self.message(
-            "[{}/{}] {} {} in {:.1f} s {}; {}".format(
-                finished,
-                sum(counts.values()),
+            "{} {} in {:.1f} s {}: {}".format(
                 job.id,
                 what,
                 seconds,
                 _point_text(job.point),
-                counts_text(counts),
+                progress_line(counts, *self.times(counts)),
             )
         )
+
+    def times(self, counts: Dict[str, int]):
+        """Elapsed seconds since the start, and the ETA of the jobs left at the
+        pace of those finished here (None before any)."""
+        elapsed = time.time() - self.begun
+        left = counts["queued"] + counts["interrupted"] + counts["running"]
+        eta = elapsed / self.finished_here * left if self.finished_here else None
+        return elapsed, eta
 
     def close(self) -> None:
         if self._bar is not None:

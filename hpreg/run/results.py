@@ -163,19 +163,25 @@ def status(store, directory: str, now: Optional[float] = None) -> str:
         "{}: {} jobs: {}".format(directory, len(jobs), counts_text(counts)),
         progress_line(counts, elapsed, eta if counts["running"] else None),
     ]
-    failed = [j for j in jobs if j.state == "failed"]
-    if failed:
-        lines.append("failed:")
-        for job in failed:
-            lines.append(
-                "  {} exit {} (attempt {}): {}".format(
-                    job.id,
-                    job.exit_code,
-                    job.attempts,
-                    " ".join("{}={}".format(k, v) for k, v in job.point.items()),
-                )
-            )
-            text = job.error or tail(os.path.join(directory, job.id, STDERR))
-            for line in (text or "(no output on stderr)").splitlines()[-10:]:
-                lines.append("    | " + line)
+    lines.extend(failures(jobs, directory))
     return "\n".join(lines)
+
+
+def failures(jobs, directory: str, ids=None) -> List[str]:
+    """``failed:`` and each failed job (of ``ids``, when given) with its exit status
+    and the tail of its stderr; no lines when none failed."""
+    failed = [j for j in jobs if j.state == "failed" and (ids is None or j.id in ids)]
+    lines = ["failed:"] if failed else []
+    for job in failed:
+        lines.append(
+            "  {} exit {} (attempt {}): {}".format(
+                job.id,
+                job.exit_code,
+                job.attempts,
+                " ".join("{}={}".format(k, v) for k, v in job.point.items()),
+            )
+        )
+        text = job.error or tail(os.path.join(directory, job.id, STDERR))
+        for line in (text or "(no output on stderr)").splitlines()[-10:]:
+            lines.append("    | " + line)
+    return lines
