@@ -67,7 +67,9 @@ def add_run_parsers(commands) -> None:
     run.add_argument(
         "--gpus",
         metavar="IDS",
-        help="device ids, e.g. 0,1: each job gets one in CUDA_VISIBLE_DEVICES",
+        help="device ids, e.g. 0,1: each job gets one in CUDA_VISIBLE_DEVICES, "
+        "never one held by another job (with -j above their number, jobs wait "
+        "for a free device)",
     )
     run.add_argument(
         "--executor",
