@@ -251,6 +251,24 @@ class TestGitState:
         assert metas["x: 2"]["git_dirty"] is True
         assert len(counted(count)) == 2
 
+    def test_the_users_index_is_left_alone(self, tmp_path):
+        """``git status`` would refresh (rewrite) the index under index.lock: a
+        user's git command at that moment would fail, and a runner stopped then
+        would leave the lock behind."""
+        (tmp_path / "repo").mkdir()
+        folder, count = project(tmp_path / "repo")
+        environ = env(count, GIT_CEILING_DIRECTORIES=str(tmp_path))
+        _git(folder, "init", "-q")
+        _git(folder, "add", "job.py")
+        _git(folder, "commit", "-q", "-m", "one")
+        later = os.stat(str(folder / "job.py")).st_mtime + 10
+        os.utime(str(folder / "job.py"), (later, later))  # same content, new time
+        index = (folder / ".git" / "index").read_bytes()
+        result = run(run_argv("x=1", store=str(tmp_path / "runs")), folder, environ)
+        assert result.returncode == 0, result.stderr
+        assert _metas(tmp_path / "runs")["x: 1"]["git_dirty"] is False
+        assert (folder / ".git" / "index").read_bytes() == index
+
     def test_outside_a_repository_they_are_null(self, tmp_path):
         (tmp_path / "plain").mkdir()
         folder, count = project(tmp_path / "plain")

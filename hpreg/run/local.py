@@ -179,6 +179,7 @@ class LocalExecutor(Executor):
         self._git_pending = rundir.start_git_state(self.cwd)
         self._git: Optional[Dict[str, Any]] = None
         self._env: Optional[Dict[str, str]] = None
+        self._null: Optional[int] = None
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self._wake_r, False)
@@ -221,6 +222,9 @@ class LocalExecutor(Executor):
             self._restore_signals(previous)
             store.unregister(self.runner)
             self._git_pending.close()
+            if self._null is not None:
+                os.close(self._null)
+                self._null = None
             os.close(self._wake_r)
             os.close(self._wake_w)
         counts = store.counts()
@@ -319,7 +323,7 @@ class LocalExecutor(Executor):
                 try:
                     proc = subprocess.Popen(
                         ["sh", "-c", rundir.WRAPPER, "hpreg-job", run_dir] + argv,
-                        stdin=subprocess.DEVNULL,
+                        stdin=self._devnull(),
                         stdout=out,
                         stderr=err,
                         env=env,
@@ -343,18 +347,24 @@ class LocalExecutor(Executor):
         if self.progress is not None:
             self.progress.started(job)
 
+    def _devnull(self) -> int:
+        """One ``/dev/null`` for every job's stdin (not an open per job)."""
+        if self._null is None:
+            self._null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        return self._null
+
     # -- ending --------------------------------------------------------------------------
     def _finish(self, handle: _Handle, adopted_end: Optional[float] = None) -> None:
         handle.close()
         if handle.gpu is not None:
             self.free_gpus.append(handle.gpu)
         job, run_dir = handle.job, handle.run_dir
-        code = rundir.read_exit_code(run_dir)
+        code, ended_at = rundir.read_exit(run_dir)
         if code is None and handle.proc is not None and hasattr(handle.proc, "poll"):
             returncode = handle.proc.returncode
             # a wrapper killed by a signal wrote nothing; one that exited did
             code = returncode if returncode is not None and returncode >= 0 else None
-        end = rundir.exit_time(run_dir) or adopted_end or time.time()
+        end = ended_at or adopted_end or time.time()
         error = None
         if handle.interrupted and code != 0:
             state = "interrupted"

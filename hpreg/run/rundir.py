@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from hpreg.io.files import dump_yaml, write_atomic
 from hpreg.io.tree import nest_flat, plain_value
@@ -105,6 +105,16 @@ def read_exit_code(run_dir: str) -> Optional[int]:
         return None
 
 
+def read_exit(run_dir: str) -> Tuple[Optional[int], Optional[float]]:
+    """The exit status the job's wrapper wrote and when (one open), or None, None."""
+    try:
+        with open(os.path.join(run_dir, EXIT), "rb") as f:
+            when = os.fstat(f.fileno()).st_mtime
+            return int(f.read().strip()), when
+    except (OSError, ValueError):
+        return None, None
+
+
 def exit_time(run_dir: str) -> Optional[float]:
     try:
         return os.stat(os.path.join(run_dir, EXIT)).st_mtime
@@ -190,7 +200,7 @@ _NO_GIT = {"git_commit": None, "git_dirty": None}
 class GitState:
     """``git rev-parse HEAD`` and ``git status`` of ``cwd``, started at once and
     read by ``result()`` (a runner reads them once per run, not per job);
-    ``close()`` ends them if their result was never wanted."""
+    ``close()`` waits for them if their result was never wanted."""
 
     def __init__(self, cwd: str = "."):
         self._procs: List[subprocess.Popen] = []
@@ -202,7 +212,15 @@ class GitState:
             # both at once: one process start's latency, not two
             for argv in (
                 ["git", "rev-parse", "HEAD"],
-                ["git", "status", "--porcelain", "--untracked-files=no"],
+                # no index.lock taken: the user's own git commands never fail
+                # for a runner's status, and one ended early leaves no lock behind
+                [
+                    "git",
+                    "--no-optional-locks",
+                    "status",
+                    "--porcelain",
+                    "--untracked-files=no",
+                ],
             ):
                 self._procs.append(
                     subprocess.Popen(
@@ -237,10 +255,13 @@ class GitState:
         return dict(self._result)
 
     def close(self) -> None:
+        """Wait for the git processes (they are short; never killed midway)."""
         for proc in self._procs:
-            if proc.poll() is None:
+            try:
+                proc.communicate(timeout=30)
+            except subprocess.SubprocessError:
                 proc.kill()
-            proc.communicate()
+                proc.communicate()
         self._procs = []
 
 
