@@ -179,6 +179,10 @@ class RunStore:
             if version < SCHEMA_VERSION:
                 self._upgrade()
         else:  # a new store (or one being created by another runner right now)
+            # WAL and NORMAL before the first write: creating the store costs no
+            # rollback journal and no sync per statement
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA journal_mode = WAL")
             with self._transaction():
                 db.execute("PRAGMA application_id = {}".format(APPLICATION_ID))
                 db.execute("PRAGMA user_version = {}".format(SCHEMA_VERSION))
