@@ -323,3 +323,45 @@ class TestFailureTail:
             ).stdout
         )
         assert [r["exit_code"] for r in rows] == [0, 3, 0]
+
+
+LOADED = """
+import sys
+from hpreg.cli.app import main
+code = main(sys.argv[1:])
+heavy = ("optuna", "dask", "distributed", "submitit", "matplotlib", "tqdm",
+         "prettytable", "numpy", "pandas", "multiprocessing", "ctypes")
+print(" ".join(sorted({m.split(".")[0] for m in sys.modules} & set(heavy))))
+sys.exit(code)
+"""
+
+
+class TestLean:
+    def test_hpreg_run_loads_no_optional_library(self, tmp_path):
+        """What ``hpreg run`` of a command imports on a pipe: none of the optional
+        extras, no tqdm (no terminal), no multiprocessing (a command, not a
+        function)."""
+        folder, count = project(tmp_path)
+        (folder / "loaded.py").write_text(LOADED)
+        argv = [sys.executable, "loaded.py"] + run_argv("x=1,2")[3:]
+        result = run(argv, folder, env(count))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[-1] == ""
+
+    def test_a_job_end_does_not_read_back_what_its_launch_wrote(
+        self, tmp_path, monkeypatch
+    ):
+        reads = []
+        real = rundir.read_meta
+        monkeypatch.setattr(
+            rundir, "read_meta", lambda run_dir: reads.append(run_dir) or real(run_dir)
+        )
+        with RunStore(str(tmp_path / "s")) as store:
+            store.add_jobs([("j{}".format(i), {"i": i}, ["true"]) for i in range(3)])
+            local.LocalExecutor(store, store.directory, jobs=1).run()
+            assert [j.state for j in store.jobs()] == ["done"] * 3
+            meta = json.loads(
+                open(os.path.join(store.directory, "j0", "meta.json")).read()
+            )
+            assert meta["exit_code"] == 0 and meta["end"] >= meta["start"]
+        assert reads == []
