@@ -393,6 +393,12 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
             ) from None
     if data is None and fmt == "yaml":
         return {}
+    check_mapping(data, path)
+    return data
+
+
+def check_mapping(data: Any, path) -> None:
+    """A values file's data must be a mapping: else the one error that says so."""
     if not isinstance(data, dict):
         raise ValuesFileError(
             where=display_path(str(path)),
@@ -402,7 +408,6 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
             path=str(path),
             key=None,
         )
-    return data
 
 
 def plain_values(tree: dict, path, separator: str = ".") -> dict:
