@@ -10,7 +10,7 @@ import sys
 from typing import Dict, List, Optional
 
 from hpreg import __version__
-from hpreg._text import did_you_mean, join_fix, suggestion
+from hpreg._text import did_you_mean, join_fix, one_line, suggestion
 from hpreg.errors import (
     DoubleAssignmentException,
     HpregError,
@@ -76,11 +76,11 @@ def _os_error_text(error: OSError) -> str:
 
 
 def _error(message: str) -> None:
-    print("{}: error: {}".format(PROG, message), file=sys.stderr)
+    print("{}: error: {}".format(PROG, one_line(message)), file=sys.stderr)
 
 
 def _warn(message: str) -> None:
-    print("{}: warning: {}".format(PROG, message), file=sys.stderr)
+    print("{}: warning: {}".format(PROG, one_line(message)), file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,7 +88,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(
-            2, "{}: error: {}; see '{} --help'\n".format(PROG, message, self.prog)
+            2,
+            "{}: error: {}; see '{} --help'\n".format(
+                PROG, one_line(message), self.prog
+            ),
         )
 
 
