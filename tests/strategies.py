@@ -525,7 +525,7 @@ FUZZ_KEYS = (
 )
 # (an int over 4,300 digits has no repr: those come as text, see _YAML_FRAGMENTS)
 _HUGE_INTS = st.sampled_from([63, -63, 100, 1000, 4299, -4299]).map(
-    lambda e: 2**e if e in (63, -63) else (-1 if e < 0 else 1) * 10 ** abs(e)
+    lambda e: 2 ** e if e in (63, -63) else (-1 if e < 0 else 1) * 10 ** abs(e)
 )
 FUZZ_SCALARS = (
     st.none()
@@ -552,7 +552,9 @@ FUZZ_VALUES = st.recursive(
     FUZZ_SCALARS | _DEEP,
     lambda inner: st.lists(inner, max_size=4)
     | st.dictionaries(
-        st.sampled_from(FUZZ_KEYS) | st.text(_NO_SURROGATES, max_size=4) | st.integers(),
+        st.sampled_from(FUZZ_KEYS)
+        | st.text(_NO_SURROGATES, max_size=4)
+        | st.integers(),
         inner,
         max_size=4,
     ),
@@ -770,9 +772,7 @@ def _dump(data, style):
 @st.composite
 def _raw_yaml(draw):
     lines = draw(
-        st.lists(
-            st.sampled_from(_YAML_FRAGMENTS) | st.text(max_size=12), max_size=6
-        )
+        st.lists(st.sampled_from(_YAML_FRAGMENTS) | st.text(max_size=12), max_size=6)
     )
     indent = draw(st.sampled_from(["", "  ", "- "]))
     return "\n".join(
@@ -923,7 +923,9 @@ _GOOD_ELEMENTS = st.sampled_from(
 )
 _GOOD_VALUES = (
     st.lists(_GOOD_ELEMENTS, min_size=1, max_size=3).map(",".join)
-    | st.sampled_from(["range(1,4)", "range(16,40,8)", "choice(8,16)", "choice(0.1,0.2)"])
+    | st.sampled_from(
+        ["range(1,4)", "range(16,40,8)", "choice(8,16)", "choice(0.1,0.2)"]
+    )
     | st.sampled_from(["range(0.0,1.0,0.25)", "[1,2]", "'x'"])
 )
 _ANY_ELEMENT = st.sampled_from(_OVERRIDE_ELEMENTS) | _GOOD_ELEMENTS
