@@ -33,7 +33,7 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["hpreg", "hpreg.*"]),
     python_requires=">=3.9",
-    install_requires=["PyYAML>=5.1", "prettytable>=2"],
+    install_requires=["PyYAML>=5.1", "prettytable>=2", "tqdm>=4.62"],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["hpreg=hpreg.cli:main"]},
     classifiers=[

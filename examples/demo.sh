@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bundled example end to end: scan, list, lint, sweep, run each point, show results.
+# The bundled example end to end: scan, list, lint, count the sweep, run it, show results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${DEMO_OUT:-demo-out}"
@@ -16,32 +16,16 @@ echo
 echo "== hpreg sweep examples/train/sweep.yaml --scan examples/train --count"
 hpreg sweep examples/train/sweep.yaml --scan examples/train --count
 
+store="$out/runs/sweep"
 echo
-echo "== hpreg sweep examples/train/sweep.yaml --scan examples/train --out $out/points"
-hpreg sweep examples/train/sweep.yaml --scan examples/train --out "$out/points"
+echo "== hpreg run examples/train/sweep.yaml -j 2 --store $store -- python examples/train/train.py"
+hpreg run examples/train/sweep.yaml -j 2 --store "$store" -- python examples/train/train.py
 
 echo
-echo "== each point runs train.py with HPREG_CONFIG=<point file>"
-mkdir -p "$out/results"
-for point in "$out"/points/sweep_*.yaml; do
-  name=$(basename "$point" .yaml)
-  HPREG_CONFIG="$point" python examples/train/train.py > "$out/results/$name.json" &
-done
-wait
-python - "$out" <<'PY'
-import csv, json, os, sys
-from prettytable import PrettyTable
+echo "== hpreg results $store --sort valid_loss"
+hpreg results "$store" --sort valid_loss
 
-out = sys.argv[1]
-with open(os.path.join(out, "points", "index.csv")) as f:
-    rows = list(csv.DictReader(f))
-names = [k for k in rows[0] if k not in ("index", "file")]
-table = PrettyTable(["#"] + names + ["valid_loss"])
-table.align = "r"
-for row in rows:
-    stem = os.path.splitext(row["file"])[0]
-    with open(os.path.join(out, "results", stem + ".json")) as f:
-        result = json.load(f)
-    table.add_row([row["index"]] + [row[n] for n in names] + ["%.4f" % result["valid_loss"]])
-print(table)
-PY
+echo
+echo "== the same command again: every job is done, nothing is re-run"
+hpreg run examples/train/sweep.yaml -j 2 --store "$store" -- python examples/train/train.py
+hpreg status "$store"

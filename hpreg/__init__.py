@@ -24,6 +24,7 @@ _EXPORTS = {
     "NotLiteralEvaluable": "hpreg.errors",
     "NotLiteralNameException": "hpreg.errors",
     "OptionClashError": "hpreg.errors",
+    "RunStoreError": "hpreg.errors",
     "ScanError": "hpreg.errors",
     "ScanWarning": "hpreg.errors",
     "SweepError": "hpreg.errors",
@@ -63,6 +64,12 @@ _EXPORTS = {
     "parse_sweep": "hpreg.sweep.file",
     "parse_overrides": "hpreg.sweep.overrides",
     "validate": "hpreg.sweep.validate",
+    "run": "hpreg.run.api",
+    "report": "hpreg.run.report",
+    "optimize": "hpreg.optimize.api",
+    "Pruned": "hpreg.errors",
+    "SearchSpaceError": "hpreg.errors",
+    "OptionalDependencyError": "hpreg.errors",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -72,7 +79,7 @@ class _Package(type(sys)):
     """The ``hpreg`` module: ``hpreg.bind`` stays the function when ``hpreg/bind/`` loads.
 
     The import system binds every loaded subpackage on its parent; where a public
-    function has the name of a subpackage (``bind``), the function wins.
+    function has the name of a subpackage (``bind``, ``run``), the function wins.
     """
 
     def __setattr__(self, name, value):

@@ -240,5 +240,35 @@ class ExpressionError(SweepError):
     """A sweep expression that is malformed or uses something unsupported."""
 
 
+class RunStoreError(HpregError, RuntimeError):
+    """A run store (``hpreg.db``) that hpreg cannot use: corrupted, or another
+    program's database; ``path`` names it. The file is left as it was."""
+
+
+class SearchSpaceError(HpregError, ValueError):
+    """A search space or ``optimize:`` section hpreg cannot optimize over (an unknown
+    name, ``log`` with ``low <= 0``, empty ``choices``...); ``path`` and ``key``
+    locate it, ``name`` is the hyperparameter when there is one."""
+
+
+class OptionalDependencyError(HpregError, ImportError):
+    """A feature needs a package that is not installed (``optuna``); the fix names
+    the extra that installs it, e.g. ``pip install hpreg[optuna]``."""
+
+
+class Pruned(SystemExit):
+    """Raised by ``hpreg.report`` when the optimizer's pruner stops the trial.
+
+    In a job run as a command it ends the process quietly with exit status 0 (it is
+    a ``SystemExit``, which ``except Exception`` does not catch); in an objective
+    called in-process by ``hpreg.optimize`` it is caught and the trial is recorded
+    as pruned.
+    """
+
+    def __init__(self, step=None):
+        super().__init__(0)
+        self.step = step
+
+
 class ScanWarning(UserWarning):
     """A file skipped by a scan (it does not parse), naming path and line."""

@@ -6,6 +6,8 @@
 import ast
 import os
 
+import pytest
+
 import hpreg
 
 PACKAGE = os.path.dirname(hpreg.__file__)
@@ -57,3 +59,42 @@ def test_no_layer_imports_another_layers_underscore_names():
                         )
                     )
     assert crossings == []
+
+
+def _cycles(graph):
+    """The strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def connect(module):
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                connect(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            connect(module)
+    return cycles
+
+
+def test_no_import_cycles():
+    """No module of hpreg imports itself through others, function-level imports
+    included (``hpreg/__init__``'s lazy exports are not imports)."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("hpreg", cache_dir=None)
+    assert _cycles(graph) == []

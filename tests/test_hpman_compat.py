@@ -811,3 +811,8 @@ class TestSourceHelper:
         assert lines[1].startswith("    1: # hpman's")
         assert lines[2].startswith("==> 2: # every kind")
         assert len(lines) == 1 + 7  # the line, 5 after, 1 before
+
+
+def test_an_occurrence_refuses_fields_it_does_not_have():
+    with pytest.raises(TypeError, match="nme"):
+        HyperParameterOccurrence(nme="lr", value=0.1)

@@ -70,6 +70,9 @@ def test_console_command(command, expected, shared_dir):
     argv = [sys.executable, "-m", "hpreg"] + argv[1:] if argv[0] == "hpreg" else argv
     if argv[0] == "python":
         argv[0] = sys.executable
+    if "--" in argv:  # the command `hpreg run` runs: this interpreter too
+        cut = argv.index("--")
+        argv[cut:] = [sys.executable if a == "python" else a for a in argv[cut:]]
     argv = [a.replace("demo-out", str(tmp_path / "demo-out")) for a in argv]
     env = dict(os.environ, HPREG_CACHE_DIR=str(tmp_path / "cache"))
     result = subprocess.run(

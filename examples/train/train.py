@@ -36,4 +36,8 @@ def train():
 
 if __name__ == "__main__":
     hpreg.parse_args(_, paths=[os.path.dirname(os.path.abspath(__file__))])
-    print(json.dumps(train()))
+    losses = train()
+    hpreg.report(
+        **losses
+    )  # into the run's metrics.jsonl under 'hpreg run'; else nothing
+    print(json.dumps(losses))

@@ -2,16 +2,12 @@
 serial format and exit, and reading/writing values files (a pickle loads only when
 asked for by name)."""
 
-import json
 import os
 import pickle
 from typing import Any, List, Sequence, Union
 
-from hpreg.io import source as _source
-from hpreg.registry.checks import check_hints
 from hpreg.io.files import write_atomic
 from hpreg.errors import NotLiteralEvaluable, ValuesFileError
-from hpreg.registry.provenance import Provenance
 
 ACTIONS = ("save", "load", "list", "detail")
 SERIAL_FORMATS = ("auto", "yaml", "json", "pickle")

@@ -7,16 +7,11 @@ errors and 1 for the rest; ``HPREG_DEBUG=1`` shows the traceback instead.
 import argparse
 import os
 import sys
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from hpreg import __version__
-from hpreg._text import did_you_mean, join_fix, one_line, suggestion
-from hpreg.errors import (
-    DoubleAssignmentException,
-    HpregError,
-    ScanError,
-    UnknownHyperparameterError,
-)
+from hpreg._text import one_line
+from hpreg.errors import HpregError
 
 PROG = "hpreg"
 
@@ -24,6 +19,7 @@ PROG = "hpreg"
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
+    argv, command = _split_command(list(sys.argv[1:] if argv is None else argv))
     try:
         args, extras = parser.parse_known_args(argv)
         take_extras = getattr(args, "take_extras", None)
@@ -31,11 +27,17 @@ def main(argv: Optional[List[str]] = None) -> int:
             extras = take_extras(args, extras)  # `hpreg sweep FILE --count lr=0.3`
         if extras:
             parser.error("unrecognized arguments: {}".format(" ".join(extras)))
+        if command is not None:
+            if not getattr(args, "takes_command", False):
+                parser.error("unrecognized arguments: -- {}".format(" ".join(command)))
+            args.command = command
     except SystemExit as stop:  # argparse: --help (0) or a usage error (2)
         return _exit_code(stop)
     if not getattr(args, "func", None):
         _error(
-            "choose a command: list, lint, show, sweep; see '{} --help'".format(PROG)
+            "choose a command: list, lint, show, sweep, run, optimize, status, results; see '{} --help'".format(
+                PROG
+            )
         )
         return 2
     debug = os.environ.get("HPREG_DEBUG") == "1"
@@ -58,6 +60,21 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 130
 
 
+def _split_command(argv: List[str]):
+    """``hpreg run ... -- COMMAND``: the arguments before ``--`` and the command
+    after it (None without ``--``). Only ``run`` and ``optimize`` take a command. ``--sort -acc``
+    (descending) is read as ``--sort=-acc``, not as an option ``-acc``."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first == "results":
+        for i in range(len(argv) - 1, 0, -1):
+            if argv[i - 1] == "--sort" and argv[i].startswith("-"):
+                argv[i - 1 : i + 1] = ["--sort=" + argv[i]]
+    if first not in ("run", "optimize") or "--" not in argv:
+        return argv, None
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1 :]
+
+
 def _exit_code(stop: SystemExit) -> int:
     code = stop.code
     if code is None:
@@ -77,10 +94,6 @@ def _os_error_text(error: OSError) -> str:
 
 def _error(message: str) -> None:
     print("{}: error: {}".format(PROG, one_line(message)), file=sys.stderr)
-
-
-def _warn(message: str) -> None:
-    print("{}: warning: {}".format(PROG, one_line(message)), file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,195 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    def scan_options(sub):
-        sub.add_argument(
-            "--exclude",
-            action="append",
-            default=[],
-            metavar="GLOB",
-            help="skip files and folders matching GLOB (repeatable)",
-        )
-        sub.add_argument(
-            "--no-cache",
-            action="store_true",
-            help="do not read or write the scan cache",
-        )
-
-    listing = commands.add_parser("list", help="scan code and list hyperparameters")
-    listing.add_argument("paths", nargs="+", metavar="PATH")
-    listing.add_argument(
-        "--format", choices=("table", "detail", "yaml", "json"), default="table"
-    )
-    listing.add_argument("--manager", metavar="NAME", help="list one manager only")
-    scan_options(listing)
-    listing.set_defaults(func=cmd_list)
-
-    lint = commands.add_parser("lint", help="report problems in declarations")
-    lint.add_argument("paths", nargs="+", metavar="PATH")
-    lint.add_argument(
-        "--project",
-        action="append",
-        metavar="DIR",
-        help="scan DIR as context, report problems in PATH only (for pre-commit)",
-    )
-    scan_options(lint)
-    lint.set_defaults(func=cmd_lint)
-
-    show = commands.add_parser("show", help="everything known about one hyperparameter")
-    show.add_argument("name", metavar="NAME")
-    show.add_argument("paths", nargs="+", metavar="PATH")
-    scan_options(show)
-    show.set_defaults(func=cmd_show)
-
+    from hpreg.cli.lint import add_lint_parser
+    from hpreg.cli.listing import add_list_parser
+    from hpreg.cli.run import add_run_parsers
+    from hpreg.cli.show import add_show_parser
     from hpreg.cli.sweep import add_sweep_parser
 
+    add_list_parser(commands)
+    add_lint_parser(commands)
+    add_show_parser(commands)
     add_sweep_parser(commands)
+    add_run_parsers(commands)
+    from hpreg.cli.optimize import add_optimize_parser
+
+    add_optimize_parser(commands)
     return parser
-
-
-# a skipped file's advice names a Python argument (strict=True); a command user has none
-_SKIPPED_FIX = "fix it ('hpreg lint' is the strict check)"
-
-
-# -- list -------------------------------------------------------------------------------
-def scan_for_cli(args, paths=None):
-    """Scan into fresh managers, reporting each problem on stderr; returns them by name."""
-    return _scan_reporting(args, paths)[0]
-
-
-def _scan_reporting(args, paths=None):
-    """``scan_for_cli``, also returning the problems it reported."""
-    from hpreg.registry.all_managers import scan_all
-
-    into: Dict = {}
-    found, problems = scan_all(
-        paths if paths is not None else args.paths,
-        collect=True,
-        exclude=args.exclude,
-        cache=not args.no_cache,
-        into=into,
-        every_syntax_error=True,
-    )
-    for problem in problems:
-        if isinstance(problem, ScanError):
-            problem = problem.with_fix(_SKIPPED_FIX)
-        _warn(str(problem))
-    return {manager.placeholder: manager for manager in found}, problems
-
-
-def cmd_list(args) -> int:
-    from hpreg.registry.listing import render
-
-    found = scan_for_cli(args)
-    chosen = list(found.values())
-    if args.manager is not None:
-        if args.manager not in found:
-            raise HpregError(
-                problem="unknown manager '{}'".format(args.manager),
-                fix=join_fix(
-                    suggestion(did_you_mean(args.manager, found)),
-                    "the scanned code uses: {}".format(
-                        ", ".join(sorted(found)) or "no manager"
-                    ),
-                ),
-            )
-        chosen = [found[args.manager]]
-    text = render(chosen, args.format, manager_column=True)
-    print(text.rstrip("\n"))  # the yaml dump ends with its own newline
-    return 0
-
-
-# -- lint --------------------------------------------------------------------------------
-def cmd_lint(args) -> int:
-    from hpreg.lint.linter import lint_paths
-
-    problems = lint_paths(
-        args.paths,
-        exclude=args.exclude,
-        cache=not args.no_cache,
-        project=args.project,
-    )
-    try:
-        for problem in problems:
-            print(problem)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `hpreg lint . | head`: the problems are still there
-        _silence_stdout()
-    return 1 if problems else 0
-
-
-def _silence_stdout() -> None:
-    """Point stdout at devnull so the interpreter's final flush does not complain."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-
-
-# -- show --------------------------------------------------------------------------------
-def cmd_show(args) -> int:
-    from hpreg.registry.listing import format_value
-
-    found, problems = _scan_reporting(args)
-    # a second default is left out of the registry, but it is an occurrence too
-    conflicting = [
-        p.second
-        for p in problems
-        if isinstance(p, DoubleAssignmentException)
-        and getattr(p, "name", None) == args.name
-        and getattr(p, "second", None) is not None
-    ]
-    holders = [
-        m for m in found.values() if args.name in m.names() or m.exists(args.name)
-    ]
-    if not holders:
-        known = {n for m in found.values() for n in m.names()}
-        suggestions = did_you_mean(args.name, known)
-        raise UnknownHyperparameterError(
-            problem="unknown hyperparameter '{}'".format(args.name),
-            fix=join_fix(
-                suggestion(suggestions),
-                "'hpreg list {}' shows all names".format(" ".join(args.paths)),
-            ),
-            name=args.name,
-            suggestions=suggestions,
-        )
-    for manager in holders:
-        name = args.name
-        members = [] if name in manager.names() else manager.names_under(name)
-        if members:
-            print(
-                "{} is a group of {} hyperparameters: {}; 'hpreg show NAME' shows "
-                "one".format(name, len(members), ", ".join(members))
-            )
-            continue
-        value = manager.get_value(name, raise_exception=False)
-        lines = ["name: {}".format(name), "manager: {}".format(manager.placeholder)]
-        lines.append("value: {}".format(format_value(value)))
-        try:
-            lines.append("provenance: {}".format(manager.provenance(name)))
-        except KeyError:
-            lines.append("provenance: none (no default, never set)")
-        default = manager.get_default(name)
-        lines.append("default: {}".format(format_value(default)))
-        hints = manager.get_hints(name)
-        if hints:
-            lines.append(
-                "hints: {}".format(
-                    ", ".join("{}={!r}".format(k, v) for k, v in hints.items())
-                )
-            )
-        occurrences = list(manager.get_occurrences(name))
-        occurrences += [o for o in conflicting if o.manager == manager.placeholder]
-        lines.append("occurrences: {}".format(len(occurrences)))
-        for i, occurrence in enumerate(occurrences):
-            marker = " (default)" if occurrence.has_default_value else ""
-            if any(occurrence is c for c in conflicting):
-                marker = " (conflicting default, not used)"
-            lines.append("  [{}] {}{}".format(i, occurrence.location, marker))
-            text = occurrence.excerpt(before=3, after=3)
-            if text:
-                lines.extend("      " + line for line in text.split("\n"))
-        print("\n".join(lines))
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

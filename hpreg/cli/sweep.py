@@ -125,7 +125,7 @@ def build_sweep(args):
             stem = os.path.splitext(os.path.basename(path))[0]
     command_line = parse_overrides(overrides) if overrides else None
     if command_line is not None:
-        _tag_command_line(command_line, overrides)
+        command_line = _locate_command_line(command_line, overrides)
     if file_sweep is not None and command_line is not None:
         sweep = algebra.override(file_sweep, command_line)
     else:
@@ -135,21 +135,17 @@ def build_sweep(args):
     return sweep, stem, path
 
 
-def _tag_command_line(sweep, overrides: List[str]) -> None:
-    """Let validation errors quote the override as typed (``lr=0.1,0.01``)."""
+def _locate_command_line(sweep, overrides: List[str]):
+    """The sweep, its validation errors quoting each override as typed
+    (``command line: lr=0.1,0.01``)."""
     from hpreg.sweep.overrides import parse_override
+    from hpreg.sweep.visit import locate_leaves
 
     typed = {parse_override(item)[0]: item for item in overrides}
-    stack = [sweep]
-    while stack:
-        node = stack.pop()
-        name = getattr(node, "name", None)
-        if isinstance(name, str) and name in typed:
-            node.origin, node.origin_source = typed[name], "command line"
-        stack.extend(node.children)
+    return locate_leaves(sweep, typed, source="command line")
 
 
-def _reclaim_items(args) -> None:
+def reclaim_items(args) -> None:
     """``--scan PATH...`` is greedy: overrides (``a=1``) and sweep files (``.yaml``,
     ``module.py:function``) written after it belong to the sweep, not the scan."""
     if not args.scan:
@@ -175,11 +171,11 @@ def _reclaim_items(args) -> None:
 
 
 def cmd_sweep(args) -> int:
-    _reclaim_items(args)
+    reclaim_items(args)
     sweep, stem, path = build_sweep(args)
     validated = False
     if args.scan:
-        sweep = _validate(sweep, args, path)
+        sweep = validate_sweep(sweep, args, path)
         validated = True
     whole, sampled, shard = sweep, None, None
     if args.sample is not None:
@@ -262,22 +258,26 @@ def _whole_indices(sweep, whole, sampled, shard):
 
 
 def _has_dynamic(sweep) -> bool:
-    from hpreg.sweep.validate import ValidatedSweep
+    """Whether values of the sweep are checked only as points are drawn."""
+    from hpreg.sweep.visit import SweepVisitor
 
-    stack = [sweep]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ValidatedSweep) and node._dynamic:
-            return True
-        stack.extend(node.children)
-    return False
+    class _Dynamic(SweepVisitor):
+        def generic_visit(self, node) -> bool:
+            return any(self.visit(child) for child in node.children)
+
+        def visit_validated(self, node) -> bool:
+            return bool(node.dynamic) or self.generic_visit(node)
+
+    return _Dynamic().visit(sweep)
 
 
 def _stdout_writer():
     return sys.stdout.write
 
 
-def _validate(sweep, args, path):
+def validate_sweep(sweep, args, path):
+    """``sweep`` checked against the hyperparameters found by scanning ``args.scan``
+    (names, types, hints); a broken file is a warning."""
     from hpreg.registry.all_managers import scan_all
     from hpreg.registry.protocol import MergedRegistry
     from hpreg.sweep.validate import validate

@@ -9,7 +9,7 @@ import os
 import re
 import stat
 import uuid
-from typing import Any, Dict, Optional, Type, Union
+from typing import Any, Optional, Type, Union
 
 import yaml
 

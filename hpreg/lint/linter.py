@@ -19,8 +19,11 @@ from hpreg.registry.checks import bad_hint, check_hints
 from hpreg.errors import DoubleAssignmentException, HintViolationError, ImpossibleTree
 from hpreg.registry.manager import HyperParameterManager
 
+from hpreg.lint.near_duplicates import LONG_WORD, near_duplicate_pairs
+
 IGNORE_MARK = re.compile(r"#\s*hpreg:\s*ignore\b")
 _WORD_SPLIT = re.compile(r"[._]")
+_WORD_SEPARATED = re.compile(r"([._])")  # words, with their separators between
 
 
 class LintProblem:
@@ -94,7 +97,7 @@ def lint_paths(
         problems.extend(_contradicting_hints(manager))
         problems.extend(_near_duplicates(manager))
     problems.extend(_bad_hints(registries.values()))
-    spans: Dict[str, Dict] = {}
+    spans: Dict[str, Optional[Dict]] = {}
     problems = [p for p in problems if not _ignored(p, spans)]
     if project is not None:
         problems = _in_files(problems, chosen)
@@ -139,6 +142,8 @@ def _from_scan_problem(filename, problem) -> LintProblem:
         message = "file does not parse: {}; fix it so the scan can read it".format(
             message
         )
+    elif kind == "unreadable":  # a file or folder the scan could not read
+        message = "skipped, {}".format(message)
     return LintProblem(filename, problem.lineno, problem.col, kind, message)
 
 
@@ -249,13 +254,12 @@ def _bad_hints(managers: Iterable[HyperParameterManager]) -> List[LintProblem]:
 
 
 def _near_duplicates(manager: HyperParameterManager) -> List[LintProblem]:
+
     names = manager.names()
     out = []
-    for i, first in enumerate(names):
-        for second in names[i + 1 :]:
-            if not looks_like_typo(first, second):
-                continue
-            out.append(_near_duplicate_problem(manager, first, second))
+    # candidates come from an index, not from every pair: near-linear in the names
+    for i, j in near_duplicate_pairs(names, looks_like_typo):
+        out.append(_near_duplicate_problem(manager, names[i], names[j]))
     return out
 
 
@@ -289,11 +293,18 @@ def _near_duplicate_problem(
 
 
 def looks_like_typo(first: str, second: str) -> bool:
-    """Whether two names differ like a typo, not by a whole word (``lr_min``/``lr_max``)."""
+    """Whether two names differ like a typo, not by a whole word (``lr_min``/``lr_max``).
+
+    A typo is a change of letter case, one edit (insert, delete, replace, swap two
+    neighbours), or two edits inside one word of ten characters or more; names
+    that differ only by their numbers (``layer1``/``layer2``) are not typos.
+    """
     if first == second:
         return False
     if first.lower() == second.lower():
         return True
+    if not _within_typo_distance(first, second):
+        return False
     if difflib.SequenceMatcher(None, first, second).ratio() < 0.8:
         return False
     if re.sub(r"[._]?\d+", "", first) == re.sub(r"[._]?\d+", "", second):
@@ -308,6 +319,24 @@ def looks_like_typo(first: str, second: str) -> bool:
             if _edit_distance(a, b) > (1 if min(len(a), len(b)) < 10 else 2):
                 return False  # similar whole words: encoder / decoder
     return True
+
+
+def _within_typo_distance(first: str, second: str) -> bool:
+    """One edit apart, or two edits apart inside one long word (the rest equal)."""
+    if abs(len(first) - len(second)) <= 1 and _edit_distance(first, second) <= 1:
+        return True
+    parts_a, parts_b = _WORD_SEPARATED.split(first), _WORD_SEPARATED.split(second)
+    if len(parts_a) != len(parts_b):
+        return False
+    differing = [(a, b) for a, b in zip(parts_a, parts_b) if a != b]
+    if len(differing) != 1:
+        return False
+    a, b = differing[0]
+    return (
+        min(len(a), len(b)) >= 8
+        and max(len(a), len(b)) >= LONG_WORD
+        and (_edit_distance(a, b) <= 2)
+    )
 
 
 def _edit_distance(a: str, b: str) -> int:
@@ -327,7 +356,7 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _ignored(problem: LintProblem, spans: Dict[str, Dict]) -> bool:
+def _ignored(problem: LintProblem, spans: Dict[str, Optional[Dict]]) -> bool:
     """Whether a ``# hpreg: ignore`` is at the problem's place or at any other place
     it involves (either side of a pair)."""
     here = (problem.filename, problem.lineno, problem.col)
@@ -337,7 +366,7 @@ def _ignored(problem: LintProblem, spans: Dict[str, Dict]) -> bool:
     )
 
 
-def _marked(filename, lineno, col, spans: Dict[str, Dict]) -> bool:
+def _marked(filename, lineno, col, spans: Dict[str, Optional[Dict]]) -> bool:
     """Whether a ``# hpreg: ignore`` is on the line or, for a call written over
     several lines, on any of them (black puts the comment after the last one)."""
     if lineno is None:
@@ -345,10 +374,14 @@ def _marked(filename, lineno, col, spans: Dict[str, Dict]) -> bool:
     lines = _source.source_lines(filename)
     if not 1 <= lineno <= len(lines):
         return False
+    if filename not in spans:
+        # parsing again for call ends is only worth it in a file with a mark
+        text = "\n".join(lines)
+        spans[filename] = _call_ends(text) if IGNORE_MARK.search(text) else None
+    if spans[filename] is None:
+        return False
     end = lineno
     if col is not None:
-        if filename not in spans:
-            spans[filename] = _call_ends("\n".join(lines))
         end = spans[filename].get((lineno, col), end)
     return any(IGNORE_MARK.search(line) for line in lines[lineno - 1 : end])
 

@@ -99,7 +99,7 @@ def _dispatch(scans, strict: bool, collect: bool, into=None, stacklevel: int = 4
     skipped = []
     for scan in scans:
         for problem in scan.problems:
-            if problem.kind != "syntax":
+            if problem.kind not in ("syntax", "unreadable"):
                 continue
             error = skipped_file_error(
                 scan.filename, problem, getattr(scan, "realpath", None), strict

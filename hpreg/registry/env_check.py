@@ -5,7 +5,6 @@ import os
 from typing import Optional
 
 from hpreg.io import source as _source
-from hpreg.registry.checks import check_hints, coerce_to_default
 from hpreg._text import did_you_mean, join_fix, suggestion
 from hpreg.errors import AmbiguousNameError, UnknownHyperparameterError
 from hpreg.registry.provenance import Provenance

@@ -38,7 +38,8 @@ def records(managers: Sequence[Any]) -> List[Dict[str, Any]]:
     rows = []
     for manager in managers:
         names = list(manager.names())
-        names += [n for n in manager.get_values() if n not in set(names)]
+        scanned = set(names)
+        names += [n for n in manager.get_values() if n not in scanned]
         for name in names:
             value = manager.get_value(name, raise_exception=False)
             occurrence = (

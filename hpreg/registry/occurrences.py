@@ -82,20 +82,33 @@ class HyperParameterOccurrence:
 
     __slots__ = _FIELDS
 
-    def __init__(self, **fields):
-        self.name = None
-        self.value = EMPTY
-        self.priority = P.PRIORITY_PARSED_FROM_SOURCE_CODE
-        self.filename = None
-        self.lineno = None
-        self.col = None
-        self.hints = {}
-        self.manager = None
-        self.index = None
-        self.provenance = None
-        for key, value in fields.items():
-            if key in _FIELDS:
-                setattr(self, key, value)
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        value: Any = EMPTY,
+        priority: int = P.PRIORITY_PARSED_FROM_SOURCE_CODE,
+        filename: Optional[str] = None,
+        lineno: Optional[int] = None,
+        col: Optional[int] = None,
+        hints: Optional[Dict[str, Any]] = None,
+        manager: Optional[str] = None,
+        index: Optional[int] = None,
+        provenance: Any = None,
+        ast_node: Any = None,
+        source_helper: Any = None,
+    ):
+        # hpman's rows carry ast_node and source_helper; hpreg rebuilds both on
+        # demand from filename and lineno, so given ones are not kept
+        self.name = name
+        self.value = value
+        self.priority = priority
+        self.filename = filename
+        self.lineno = lineno
+        self.col = col
+        self.hints = {} if hints is None else hints
+        self.manager = manager
+        self.index = index
+        self.provenance = provenance
 
     # -- dict-like access, as hpman's rows allow
     def __getitem__(self, key: str):

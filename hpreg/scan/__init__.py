@@ -1,8 +1,8 @@
 """The static scan: Python files in, plain records out (``ast`` only; knows no manager).
 
 Walks files (excludes, a text prefilter), resolves scopes and imports of
-``hpreg.m``, extracts manager calls into ``Call``/``Problem``/``FileScan`` records,
-and caches them on disk.
+``hpreg.m``, follows managers across the scanned modules (``project``), extracts
+manager calls into ``Call``/``Problem``/``FileScan`` records, and caches them on disk.
 """
 
 from hpreg.scan.records import Call, FileScan, Problem

@@ -16,6 +16,7 @@ from hpreg.scan.scopes import (
     _MODULE,
     _NEUTRAL,
     _OTHER,
+    _PROJECT,
     _Binding,
     _is_dunder,
     _lookup,
@@ -102,6 +103,17 @@ def _names_alternation(names: Iterable[str], before: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
+def _calls_through(tops: FrozenSet[str]) -> "re.Pattern[str]":
+    # ``top(`` or ``top.a.b(`` (spaces, continuations and comments allowed before
+    # the parenthesis): group 1 is the top name, group 2 the attributes after it
+    return re.compile(
+        r"((?:{}))(?!\w)((?:\s*\.\s*\w+)*)(?:[\s)\\]|#[^\n\r]*)*\(".format(
+            _names_alternation(tops, r"[\w.]")
+        )
+    )
+
+
+@functools.lru_cache(maxsize=64)
 def _word_pattern(names: FrozenSet[str]) -> "re.Pattern[str]":
     if not names:
         return re.compile(r"(?!)")
@@ -109,45 +121,110 @@ def _word_pattern(names: FrozenSet[str]) -> "re.Pattern[str]":
 
 
 # -- one file ------------------------------------------------------------------------
-class _FileScanner:
-    """Resolve a walked file's calls into Call and Problem records."""
+# lines the first walk must see: hpreg imports, managers made in the module, imports
+_FIRST_WALK = re.compile(r"hpreg|HyperParameterManager|get_manager|import")
 
-    def __init__(self, text: _Text, managers: Optional[FrozenSet[str]], extra):
+
+_RENAMED_MAKER = re.compile(r"\b(?:HyperParameterManager|get_manager)\s+as\s+(\w+)")
+
+
+class _FileScanner:
+    """Resolve a walked file's calls into Call and Problem records.
+
+    ``managers``: the managers whose calls count (None: every manager the file binds,
+    plus ``extra``). A name imported from a module the scan does not resolve counts
+    if it names one of these (or of ``imported``: every manager of the project). A
+    name the code never binds counts only with ``unbound`` (hpman's placeholder:
+    ``_.parse_source("_('a', 1)")``), and not where the code binds that manager under
+    another name (there it is a builtin such as gettext's ``_``); after ``from x
+    import *`` it counts as if imported.
+    ``resolved`` maps imports from other scanned modules to what they give.
+    """
+
+    def __init__(
+        self,
+        text: _Text,
+        managers: Optional[FrozenSet[str]],
+        extra,
+        imported: Iterable[str] = (),
+        resolved: Optional[Dict[tuple, Any]] = None,
+        unbound: bool = True,
+    ):
         self.text = text
+        self.counts_unbound = unbound
         self.managers = managers
         self.extra = frozenset(extra)
+        self.imported = frozenset(imported)
+        self.resolved = resolved or {}
         self.calls: List[Call] = []
         self.problems: List[Problem] = []
         self.imports: Dict[str, str] = {}
+        self.exports: Dict[str, str] = {}
+        self.links: tuple = ()
         self.module_managers: Set[str] = set()
         self.hidden: Dict[Tuple[int, str], list] = {}
 
     def scan(self, tree: ast.AST) -> None:
         watch = set(self.extra if self.managers is None else self.managers)
-        if "hpreg" in self.text.text:
-            # first the hpreg imports: they add local names (aliases) to watch
-            imports = _Walker(frozenset(), self.text.marks(re.compile("hpreg")))
-            imports.walk(tree)
-            for scope in imports.scopes:
+        watch |= self.imported
+        # first the imports: hpreg's add local names (aliases) to watch; the others
+        # are the file's links to the modules it may take a manager from
+        renamed = _RENAMED_MAKER.findall(self.text.text)
+        pattern = _FIRST_WALK
+        if renamed:  # ``from hpreg import HyperParameterManager as HPM``
+            pattern = re.compile(
+                "|".join([_FIRST_WALK.pattern] + [re.escape(n) for n in renamed])
+            )
+        first = _Walker(frozenset(), self.text.marks(pattern), self.resolved)
+        first.maker_names = first.maker_names.union(renamed)
+        first.walk(tree)
+        self.links = self._links(first.links)
+        for scope in first.scopes:
+            for local, bindings in scope.bindings.items():
+                for binding in bindings:
+                    if binding.kind in (_MANAGER, _HP_MODULE, _HP_PACKAGE, _PROJECT):
+                        watch.add(local)
+                        if self.managers is None and binding.kind == _MANAGER:
+                            watch.add(binding.manager)
+        while True:
+            frozen = frozenset(watch)
+            marks = self.text.marks(_word_pattern(frozen))
+            if marks is not None and first.star_lines:
+                marks = sorted(set(marks).union(first.star_lines))
+            walker = _Walker(frozen, marks, self.resolved, first.made)
+            walker.walk(tree)
+            # ``hp = _``: a manager bound under a name not watched yet: walk again
+            for scope in walker.scopes:
                 for local, bindings in scope.bindings.items():
-                    for binding in bindings:
-                        if binding.kind in (_MANAGER, _HP_MODULE, _HP_PACKAGE):
-                            watch.add(local)
-                            if self.managers is None and binding.manager:
-                                watch.add(binding.manager)
-        watch = frozenset(watch)
-        walker = _Walker(watch, self.text.marks(_word_pattern(watch)))
-        walker.walk(tree)
+                    if any(b.kind == _MANAGER for b in bindings):
+                        watch.add(local)
+            if len(watch) == len(frozen):
+                break
         self.module = walker.module
+        aliased = set()
         for scope in walker.scopes:
             for local, bindings in scope.bindings.items():
                 for binding in bindings:
                     if binding.kind == _MANAGER:
                         self.imports.setdefault(local, binding.manager)
+                        if local != binding.manager:
+                            aliased.add(binding.manager)
+        for local, bindings in self.module.bindings.items():
+            kind, manager = self.module.status(local)
+            if kind == _MANAGER:
+                origin = next(b for b in bindings if b.kind == _MANAGER)
+                if not origin.linked:
+                    self.exports[local] = manager
         if self.managers is None:
-            self.bare = self.extra | set(self.imports.values())
+            self.bare = self.extra | self.imported | set(self.imports.values())
+            self.unbound = self.extra - aliased
         else:
             self.bare = self.managers
+            self.unbound = self.managers - aliased
+        if not self.counts_unbound:
+            self.unbound = frozenset()
+        if first.star:  # ``from x import *`` may bind any name
+            self.unbound = self.unbound | self.bare
         for scope in walker.scopes:
             self._rebindings(scope)
         for node, scope in walker.calls:
@@ -163,6 +240,33 @@ class _FileScanner:
         self.calls.sort(key=lambda c: (c.lineno, c.col))
         self.problems.sort(key=lambda p: (p.lineno, p.col or 0))
 
+    def _links(self, links: List[tuple]) -> tuple:
+        """The walked imports, each with what the file does with it (``use``): the
+        attributes called through it (``c.hp(``), and "" if it is called (``hp(``)."""
+        if not links:
+            return ()
+        tops = frozenset(link[3].split(".")[0] for link in links if link[2] != "*")
+        chains: Dict[str, Set[tuple]] = {}
+        for match in _calls_through(tops).finditer(self.text.text):
+            rest = match.group(2)
+            parts = (match.group(1),)
+            if rest:
+                parts += tuple(p.strip() for p in rest.split(".")[1:])
+            chains.setdefault(parts[0], set()).add(parts)
+        out = []
+        for level, module, name, local, at_module in links:
+            parts = tuple(local.split("."))
+            use = set()
+            for chain in chains.get(parts[0], ()):
+                if chain[: len(parts)] == parts:
+                    if len(chain) == len(parts):
+                        if name is not None:
+                            use.add("")
+                    else:
+                        use.add(chain[-1])
+            out.append((level, module, name, local, at_module, tuple(sorted(use))))
+        return tuple(out)
+
     def _wanted(self, manager: str) -> bool:
         return not _is_dunder(manager) and (
             self.managers is None or manager in self.managers
@@ -173,17 +277,23 @@ class _FileScanner:
             return self._manager_of_name(func.id, scope, func)
         if not isinstance(func, ast.Attribute):
             return None
-        base, want = func.value, _HP_MODULE
-        if (
-            isinstance(base, ast.Attribute)
-            and base.attr == "m"
-            and isinstance(base.value, ast.Name)
-        ):
-            base, want = base.value, _HP_PACKAGE
+        path = []
+        base = func.value
+        while isinstance(base, ast.Attribute):
+            path.append(base.attr)
+            base = base.value
         if not isinstance(base, ast.Name):
             return None
         owner = _lookup(scope, base.id, self.module)
-        if owner is None or owner.status(base.id)[0] != want:
+        if owner is None:
+            return None
+        kind, detail = owner.status(base.id)
+        if kind == _PROJECT:
+            exports = detail.get(".".join(reversed(path)))
+            manager = exports.get(func.attr) if exports else None
+            return manager if manager is not None and self._wanted(manager) else None
+        want = {(): _HP_MODULE, ("m",): _HP_PACKAGE}.get(tuple(path))
+        if want is None or kind != want:
             return None
         if not self._wanted(func.attr):
             return None
@@ -193,7 +303,7 @@ class _FileScanner:
     def _manager_of_name(self, name: str, scope: _Scope, node) -> Optional[str]:
         owner = _lookup(scope, name, self.module)
         if owner is None:
-            return name if name in self.bare else None
+            return name if name in self.unbound else None
         kind, detail = owner.status(name)
         if kind == _MANAGER:
             return detail if self._wanted(detail) else None
@@ -219,8 +329,8 @@ class _FileScanner:
                 return detail if self._wanted(detail) else None
             if kind != _NEUTRAL:  # hpreg.m itself, or hidden further out anyway
                 return None
-            break
-        return name if name in self.bare else None
+            return name if name in self.bare else None
+        return name if name in self.unbound else None
 
     def _hidden_problem(self, name, binding, manager, count, first) -> Problem:
         calls = "{} call{}".format(count, "" if count == 1 else "s")
@@ -244,15 +354,19 @@ class _FileScanner:
             if kind != _MANAGER or not self._wanted(manager):
                 continue
             first = next(b for b in bindings if b.kind == _MANAGER)
+            if first.label.startswith("from hpreg.m "):
+                origin = "imported from hpreg.m (manager '{}', line {})"
+            else:
+                origin = "bound to manager '{}' (line {}, " + first.label + ")"
+            origin = origin.format(manager, first.lineno)
             for binding in bindings:
                 # a fallback import (``from hpman.m import _``) is not worth a report
-                if binding.kind in (_MANAGER, _DEL, _NEUTRAL):
+                if binding.kind in (_MANAGER, _DEL, _NEUTRAL, _PROJECT):
                     continue
                 message = (
-                    "'{}' is imported from hpreg.m (manager '{}', line {}) and rebound "
-                    "here ({}); calls may no longer reach the manager; use another "
-                    "name for this binding".format(
-                        name, manager, first.lineno, binding.label
+                    "'{}' is {} and rebound here ({}); calls may no longer reach the "
+                    "manager; use another name for this binding".format(
+                        name, origin, binding.label
                     )
                 )
                 self.problems.append(

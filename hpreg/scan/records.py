@@ -67,7 +67,8 @@ class Call(_Record):
 class Problem(_Record):
     """Something the scan could not take as a declaration.
 
-    ``kind`` is ``syntax``, ``non_literal_name``, ``non_literal_hint``, ``arg_count``
+    ``kind`` is ``syntax``, ``unreadable`` (a file or folder that cannot be read or
+    decoded; ``lineno`` None for a folder), ``non_literal_name``, ``non_literal_hint``, ``arg_count``
     or ``shadowed``; ``message`` says what is wrong and how to fix it, without the
     location (``lineno``, 1-based ``col``); ``code`` is the offending source text.
     """
@@ -79,7 +80,7 @@ class Problem(_Record):
         kind: str,
         manager: Optional[str],
         message: str,
-        lineno: int,
+        lineno: Optional[int],
         col: Optional[int] = None,
         code: Optional[str] = None,
     ):
@@ -93,13 +94,21 @@ class Problem(_Record):
 
 _NOTHING: FrozenSet[str] = frozenset()
 
+# the problems that make a scan skip a whole file (or folder)
+SKIPPED_KINDS = ("syntax", "unreadable")
+
 
 class FileScan(_Record):
     """The scan of one file: its calls, problems and ``hpreg.m`` imports.
 
     ``filename`` is the path as given (for display), ``realpath`` the resolved one
-    (None for a source given as a string). ``imports`` maps local alias to manager;
-    ``module_managers`` are the managers called as ``m.NAME`` or ``hpreg.m.NAME``.
+    (None for a source given as a string). ``imports`` maps local alias to manager
+    (imported from ``hpreg.m``, made with ``HyperParameterManager("name")``, or
+    imported from another scanned module); ``module_managers`` are the managers
+    called as ``m.NAME`` or ``hpreg.m.NAME``. ``exports`` maps the module-level names
+    this file itself binds to a manager to it; ``links`` are its imports from other
+    modules, ``(level, module, name, local, at_module_level, use)`` (None: the file
+    was not parsed); ``resolved`` what those imports gave when it was scanned.
     """
 
     __slots__ = (
@@ -109,6 +118,9 @@ class FileScan(_Record):
         "problems",
         "imports",
         "module_managers",
+        "exports",
+        "links",
+        "resolved",
     )
 
     def __init__(
@@ -119,6 +131,9 @@ class FileScan(_Record):
         problems: Optional[List[Problem]] = None,
         imports: Optional[Dict[str, str]] = None,
         module_managers: Iterable[str] = (),
+        exports: Optional[Dict[str, str]] = None,
+        links: Optional[tuple] = None,
+        resolved: Optional[Dict[tuple, Any]] = None,
     ):
         self.filename = filename
         self.realpath = realpath
@@ -126,6 +141,9 @@ class FileScan(_Record):
         self.problems = problems if problems is not None else []
         self.imports = imports if imports is not None else {}
         self.module_managers = frozenset(module_managers) or _NOTHING
+        self.exports = exports or _NO_EXPORTS
+        self.links = links
+        self.resolved = resolved or _NO_EXPORTS
 
     def _payload(self) -> tuple:
         return (
@@ -133,11 +151,14 @@ class FileScan(_Record):
             tuple(c._dump() for c in self.calls),
             tuple(p._dump() for p in self.problems),
             tuple(sorted(self.module_managers)),
+            tuple(self.exports.items()),
+            self.links,
+            tuple(self.resolved.items()),
         )
 
     @classmethod
     def _from_payload(cls, filename, realpath, payload) -> "FileScan":
-        imports, calls, problems, module_managers = payload
+        imports, calls, problems, module_managers, exports, links, resolved = payload
         return cls(
             filename,
             realpath,
@@ -145,8 +166,14 @@ class FileScan(_Record):
             [Problem(*p) for p in problems],
             dict(imports),
             module_managers,
+            dict(exports),
+            links,
+            dict(resolved),
         )
 
     def _declared(self) -> Set[str]:
         """Manager names this file takes from hpreg.m (imported or as ``m.NAME``)."""
         return set(self.imports.values()) | self.module_managers
+
+
+_NO_EXPORTS: Dict[Any, Any] = {}

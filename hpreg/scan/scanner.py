@@ -17,7 +17,8 @@ from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set
 
 from hpreg.scan import cache as _scan_cache
 from hpreg.scan.calls import _FileScanner, _names_alternation, _short, _Text
-from hpreg.scan.records import Call, FileScan, Problem  # noqa: F401 (public API)
+from hpreg.scan.project import Project
+from hpreg.scan.records import SKIPPED_KINDS, Call, FileScan, Problem  # noqa: F401
 from hpreg.scan.scopes import I18N_MODULES  # noqa: F401 (public API)
 
 SCANNER_VERSION = "1"
@@ -57,11 +58,20 @@ def scan_source(
     filename: str = "<unknown>",
     managers: Optional[Iterable[str]] = None,
     extra: Iterable[str] = (),
+    imported: Iterable[str] = (),
+    resolved: Optional[Dict[tuple, Any]] = None,
+    unbound: bool = True,
 ) -> FileScan:
     """Scan a string of Python code for manager calls; never runs it.
 
-    ``managers`` are the manager names whose bare calls count; None means the names
-    this source imports from ``hpreg.m`` (plus ``extra``).
+    ``managers`` are the manager names whose calls count; None means the managers
+    this source binds (imported from ``hpreg.m``, or ``HyperParameterManager("n")``)
+    plus ``extra``, whose bare calls count even where the source does not bind them.
+    ``imported``: manager names that count when the source imports them from a
+    module the scan does not know. ``resolved``: what imports from other scanned
+    modules give (see ``hpreg.scan.project``). ``unbound=False``: a name the source
+    never binds is not a manager (a file's ``_`` may be gettext's builtin); True
+    suits a fragment of code, as hpman's ``parse_source`` takes it.
     """
     names = None if managers is None else frozenset(managers)
     try:
@@ -70,7 +80,7 @@ def scan_source(
             tree = ast.parse(text, filename)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
         return FileScan(filename, None, [], [_syntax_problem(error, text)], {})
-    scanner = _FileScanner(_Text(text), names, extra)
+    scanner = _FileScanner(_Text(text), names, extra, imported, resolved, unbound)
     scanner.scan(tree)
     return FileScan(
         filename,
@@ -79,6 +89,9 @@ def scan_source(
         scanner.problems,
         scanner.imports,
         scanner.module_managers,
+        scanner.exports,
+        scanner.links,
+        resolved,
     )
 
 
@@ -101,12 +114,56 @@ def _candidate_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
     )
 
 
-def _is_candidate(text: str, names: FrozenSet[str]) -> bool:
-    """False only when the text cannot hold a call of these managers."""
+@functools.lru_cache(maxsize=64)
+def _attribute_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
+    if not names:
+        return None
+    # ``module.name(``: a manager a scanned module exports, called through it
+    return re.compile(
+        r"\.\s*(?:{})(?!\w)(?:[\s)\\]|#[^\n\r]*)*\(".format(
+            "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        )
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _imported_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
+    if not names:
+        return None
+    # ``from x import a, name as h`` (parenthesized or continued lines too); the
+    # keyword comes first, its lookbehind after, for speed (as in the other patterns)
+    return re.compile(
+        r"import(?<![\w.]import)(?!\w)\s*(?:\([^)]*?|(?:[^;\n\\]|\\[\s\S])*?)"
+        r"(?<![\w.])(?:{})(?!\w)".format(
+            "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        )
+    )
+
+
+def _is_candidate(
+    text: str, names: FrozenSet[str], exported: FrozenSet[str] = frozenset()
+) -> bool:
+    """False only when the text cannot hold a call of these managers: ``names``
+    called bare, or names other scanned modules export a manager as (``exported``)
+    imported or called as ``module.name(``."""
     if "hpreg" in text:
         return True
-    pattern = _candidate_pattern(names)
-    return pattern is not None and pattern.search(text) is not None
+    for pattern in (
+        _candidate_pattern(names),
+        _attribute_pattern(exported),
+        _imported_pattern(exported),
+    ):
+        if pattern is not None and pattern.search(text) is not None:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _bytes_words(names: FrozenSet[str]) -> "re.Pattern[bytes]":
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    # a module can export a name only if it writes it, or imports ``*``
+    pattern = r"(?<!\w)(?:{})(?!\w)|\bimport\s*\*".format(alternation)
+    return re.compile(pattern.encode())
 
 
 # -- files ---------------------------------------------------------------------------
@@ -171,14 +228,22 @@ def _not_found(path: str) -> FileNotFoundError:
     return _MissingPathError(errno.ENOENT, message, path)
 
 
-def _walk_dir(root: str, root_real: str, excluded) -> List[Tuple[str, str]]:
+def _walk_dir(
+    root: str, root_real: str, excluded, unreadable: Optional[list] = None
+) -> List[Tuple[str, str]]:
     found = []
     pending = [("", root, root_real)]
     while pending:
         relative, folder, real = pending.pop()
         try:
-            entries = list(os.scandir(folder))
-        except OSError:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as error:
+            if unreadable is not None:
+                message = "cannot be read: {}; check its permissions".format(
+                    _reason(error)
+                )
+                unreadable.append((folder, Problem("unreadable", None, message, None)))
             continue
         for entry in entries:
             name = entry.name
@@ -211,14 +276,15 @@ def _walk_dir(root: str, root_real: str, excluded) -> List[Tuple[str, str]]:
 
 
 def _iter_files(
-    paths: PathLike, exclude: Iterable[str] = ()
+    paths: PathLike, exclude: Iterable[str] = (), unreadable: Optional[list] = None
 ) -> Iterator[Tuple[str, str]]:
-    """(display path, resolved path) of every Python file to scan, each once."""
+    """(display path, resolved path) of every Python file to scan, each once;
+    ``unreadable`` collects (folder, problem) for the folders that cannot be read."""
     excluded = _exclude_matcher(exclude)
     seen: Set[str] = set()
     for path in _as_list(paths):
         if os.path.isdir(path):
-            files = _walk_dir(path, os.path.realpath(path), excluded)
+            files = _walk_dir(path, os.path.realpath(path), excluded, unreadable)
         elif os.path.exists(path):
             relative = path.replace(os.sep, "/")
             if excluded(relative, os.path.basename(path), path):
@@ -260,27 +326,56 @@ def _decode(data: bytes) -> Tuple[Optional[str], Optional[Problem]]:
         return None, Problem("syntax", None, message, lineno)
 
 
+def _reason(error: OSError) -> str:
+    """``permission denied``: an OSError's reason, as a message says it."""
+    reason = error.strerror or type(error).__name__
+    return reason[:1].lower() + reason[1:]
+
+
 def _read(path: str) -> Tuple[Optional[bytes], Optional[Problem]]:
     try:
         with open(path, "rb") as f:
             return f.read(), None
     except OSError as error:
-        message = "cannot be read ({}); check its permissions".format(
-            error.strerror or error
-        )
-        return None, Problem("syntax", None, message, 1)
+        message = "cannot be read: {}; check its permissions".format(_reason(error))
+        if isinstance(error, IsADirectoryError):
+            message = "cannot be read: it is a folder"
+        return None, Problem("unreadable", None, message, None)
+    except MemoryError:
+        return None, Problem("unreadable", None, "cannot be read: out of memory", None)
 
 
-def _scan_data(data, display, real, names, extra) -> FileScan:
+_NO_TRIGGERS: Tuple[FrozenSet[str], FrozenSet[str]] = (frozenset(), frozenset())
+
+
+def _scan_data(
+    data,
+    display,
+    real,
+    names,
+    extra,
+    imported=frozenset(),
+    triggers=_NO_TRIGGERS,
+    parse=False,
+    resolved=None,
+) -> FileScan:
     text, problem = _decode(data)
     if problem is not None:
         return FileScan(display, real, [], [problem], {})
-    candidates = names if names is not None else frozenset(extra)
-    if not _is_candidate(text, candidates):
-        return FileScan(display, real, [], [], {})
-    scan = scan_source(text, display, names, extra)
+    if not parse:
+        candidates = names if names is not None else frozenset(extra) | imported
+        if not _is_candidate(text, candidates | triggers[0], triggers[1]):
+            return FileScan(display, real, [], [], {})
+    # the all-managers scan takes only the names a file binds: one it never binds is
+    # a builtin (gettext's ``_``); ``manager.parse_file`` keeps hpman's placeholder
+    unbound = names is not None
+    scan = scan_source(text, display, names, extra, imported, resolved, unbound)
     scan.realpath = real
     return scan
+
+
+def _skipped(scan: FileScan) -> bool:
+    return bool(scan.problems) and scan.problems[0].kind in SKIPPED_KINDS
 
 
 def scan_paths(
@@ -292,11 +387,14 @@ def scan_paths(
 ) -> List[FileScan]:
     """Scan files and directories; one FileScan per Python file, in file order.
 
-    ``managers=None`` scans for every manager name imported from ``hpreg.m``
-    anywhere in the files (plus ``extra``), bare calls included. Files that do not
-    parse come back with a ``syntax`` problem. Unchanged files come from the cache.
+    ``managers=None`` scans for every manager the files bind (imported from
+    ``hpreg.m``, made with ``HyperParameterManager("name")``, or imported from
+    another scanned module that exports one), plus ``extra``. Files that do not
+    parse come back with a ``syntax`` problem, files that cannot be read with an
+    ``unreadable`` one (folders too). Unchanged files come from the cache.
     """
-    files = list(_iter_files(paths, exclude))
+    folders: List[Tuple[str, Problem]] = []
+    files = list(_iter_files(paths, exclude, folders))
     names = None if managers is None else frozenset(managers)
     extra = frozenset(extra)
     store = None
@@ -306,22 +404,24 @@ def scan_paths(
             tuple(sorted(names)) if names is not None else ("*",) + tuple(sorted(extra))
         )
         store = _scan_cache.ScanCache((roots, mode), SCANNER_VERSION)
-    if names is not None:
-        scans = [_scan_one(d, r, names, extra, store) for d, r in files]
-        if store is not None:
-            store.set_names(tuple(sorted(names)))
-    else:
-        scans = _scan_all_managers(files, extra, store)
+    scans = _scan_files(files, names, extra, store)
     if store is not None:
         store.save()
-    return scans
+    skipped = [FileScan(folder, None, [], [problem], {}) for folder, problem in folders]
+    return skipped + scans
 
 
-def _scan_one(display, real, names, extra, store, force=False) -> FileScan:
-    data, problem = _read(real)
+def _scan_one(
+    display, real, names, extra, store, force=False, read=None, **options
+) -> FileScan:
+    # read: (data, digest) kept from the first pass, not read and hashed again
+    if read is None:
+        data, problem = _read(real)
+    else:
+        data, problem = read[0], None
     if problem is not None:
         return FileScan(display, real, [], [problem], {})
-    digest = _scan_cache.content_digest(data)
+    digest = read[1] if read is not None else _scan_cache.content_digest(data)
     if store is not None and not force:
         payload = store.get(real, digest)
         if payload is not None:
@@ -329,24 +429,32 @@ def _scan_one(display, real, names, extra, store, force=False) -> FileScan:
                 return FileScan._from_payload(display, real, payload)
             except Exception:  # a damaged entry is a miss
                 pass
-    scan = _scan_data(data, display, real, names, extra)
+    scan = _scan_data(data, display, real, names, extra, **options)
     if store is not None:
         store.put(real, digest, scan._payload())
     return scan
 
 
-def _scan_all_managers(files, extra, store) -> List[FileScan]:
-    # Pass 1 learns every manager name imported anywhere: files that mention hpreg
-    # are scanned now for their own imports; the rest wait for the full set of names.
-    scans: List[Optional[FileScan]] = []
+# how many bytes of the files pass 1 defers it keeps for pass 2 (the rest is read
+# again): most trees fit, and a huge one does not hold all its text at once
+_KEEP_BYTES = 64 * 1024 * 1024
+
+
+def _scan_files(files, names, extra, store) -> List[FileScan]:
+    # Pass 1 learns every manager name and which modules export one: files that
+    # mention hpreg are scanned now; the rest wait for the full set of names.
+    scans: List[Optional[FileScan]] = [None] * len(files)
+    digests: List[Optional[bytes]] = [None] * len(files)
     cached: Dict[int, FileScan] = {}
     declared = set(extra)
+    kept: Dict[int, Tuple[bytes, bytes]] = {}  # deferred files' bytes, within budget
+    budget = _KEEP_BYTES
     for index, (display, real) in enumerate(files):
         data, problem = _read(real)
         if problem is not None:
-            scans.append(FileScan(display, real, [], [problem], {}))
+            scans[index] = FileScan(display, real, [], [problem], {})
             continue
-        digest = _scan_cache.content_digest(data)
+        digest = digests[index] = _scan_cache.content_digest(data)
         payload = store.get(real, digest) if store is not None else None
         if payload is not None:
             try:
@@ -356,34 +464,138 @@ def _scan_all_managers(files, extra, store) -> List[FileScan]:
             else:
                 declared |= scan._declared()
                 cached[index] = scan
-                scans.append(None)
                 continue
         if b"hpreg" in data:
-            scan = _scan_data(data, display, real, None, extra)
+            scan = scans[index] = _scan_data(data, display, real, names, extra)
             declared |= scan._declared()
-            scans.append(scan)
             if store is not None:
                 store.put(real, digest, scan._payload())
-        else:
-            scans.append(None)
-    names = frozenset(declared)
-    reuse = store is not None and store.names == tuple(sorted(names))
+        elif len(data) <= budget:
+            kept[index] = (data, digest)
+            budget -= len(data)
+    # bare calls of a manager imported from a module the scan does not resolve
+    imported = frozenset(declared) if names is None else frozenset()
+    exported: Dict[str, Set[str]] = {}
+    for scan in list(cached.values()) + scans:
+        if scan is not None:
+            for local, manager in scan.exports.items():
+                exported.setdefault(local, set()).add(manager)
+    # the text prefilter also looks for the names the wanted managers are exported as
+    wanted = {
+        local: found if names is None else found & names
+        for local, found in exported.items()
+    }
+    aliases = frozenset(n for n, found in wanted.items() if found - {n})
+    triggers = (aliases, frozenset(n for n, found in wanted.items() if found))
+    # what the payloads depend on besides each file's content: the names, and the
+    # names the text prefilter looks for because another module exports them
+    key = tuple(sorted(imported if names is None else names))
+    key += tuple("\0alias " + n for n in sorted(aliases))
+    key += tuple("\0export " + n for n in sorted(triggers[1]))
+    reuse = store is not None and store.names == key
+    options = {"imported": imported, "triggers": triggers}
     for index, (display, real) in enumerate(files):
         scan = scans[index]
         if scan is not None:
-            if scan.problems and scan.problems[0].kind == "syntax":
+            if digests[index] is None or _skipped(scan):
                 continue
-            if names - set(scan.imports.values()) - extra:
+            if imported - set(scan.imports.values()) - extra:
                 # scanned before the full set was known: bare calls of the others
-                scans[index] = _scan_one(display, real, None, names, store, force=True)
+                scans[index] = _scan_one(
+                    display, real, names, extra, store, force=True, **options
+                )
             continue
         if index in cached and reuse:
             scans[index] = cached[index]
             continue
-        scans[index] = _scan_one(display, real, None, names, store, force=True)
+        scans[index] = _scan_one(
+            display,
+            real,
+            names,
+            extra,
+            store,
+            force=True,
+            read=kept.pop(index, None),
+            **options,
+        )
     if store is not None:
-        store.set_names(tuple(sorted(names)))
+        store.set_names(key)
+    if exported:
+        _follow_links(
+            files, scans, digests, names, extra, store, key, options, exported
+        )
     return scans  # type: ignore[return-value]
+
+
+# the cache entry of a file scanned with what its imports from the project give
+_CONTEXT = "\0context"
+
+
+def _follow_links(
+    files, scans, digests, names, extra, store, key, options, exported
+) -> None:
+    """Re-scan the files that import a manager from another scanned module, with
+    what those imports give (``hpreg.scan.project``)."""
+
+    def base(index):
+        scan = scans[index]
+        if scan is None or _skipped(scan) or digests[index] is None:
+            return None
+        if scan.links is not None:
+            return scan
+        # skipped by the text prefilter, but imported: parse it for its exports
+        display, real = files[index]
+        data, problem = _read(real)
+        if problem is not None:
+            return None
+        scan = scans[index] = _scan_data(
+            data, display, real, names, extra, parse=True, **options
+        )
+        if store is not None and _scan_cache.content_digest(data) == digests[index]:
+            store.put(real, digests[index], scan._payload())
+        return scan
+
+    def mentions(index, words):
+        scan = scans[index]
+        if scan is not None and scan.links is not None:
+            return True
+        data, problem = _read(files[index][1])
+        return (
+            problem is None and _bytes_words(frozenset(words)).search(data) is not None
+        )
+
+    project = Project(files, base, mentions, exported)
+    contexts = {}
+    for index in range(len(files)):
+        scan = scans[index]
+        if scan is not None and scan.links:
+            context = project.context(index, scan.links)
+            if context:
+                contexts[index] = context
+    for index, context in contexts.items():
+        display, real = files[index]
+        ident = repr((key, sorted((k, _canonical(v)) for k, v in context.items())))
+        digest = _scan_cache.content_digest(digests[index] + ident.encode())
+        entry = real + _CONTEXT
+        payload = store.get(entry, digest) if store is not None else None
+        if payload is not None:
+            try:
+                scans[index] = FileScan._from_payload(display, real, payload)
+                continue
+            except Exception:
+                pass
+        data, problem = _read(real)
+        if problem is not None:
+            continue
+        scan = scans[index] = _scan_data(
+            data, display, real, names, extra, parse=True, resolved=context, **options
+        )
+        if store is not None:
+            store.put(entry, digest, scan._payload())
+
+
+def _canonical(value) -> Any:
+    return value if isinstance(value, str) else tuple(sorted(value.items()))
 
 
 def unparsed_syntax_problems(scans: List[FileScan]) -> List[Tuple[str, Problem]]:
@@ -395,6 +607,8 @@ def unparsed_syntax_problems(scans: List[FileScan]) -> List[Tuple[str, Problem]]
     out = []
     for scan in scans:
         if scan.calls or scan.imports or scan.problems or scan.filename.startswith("<"):
+            continue
+        if scan.links is not None:  # parsed: a syntax error would be among problems
             continue
         data, problem = _read(scan.filename)
         if problem is None:

@@ -4,7 +4,8 @@ calls of watched names; ``_lookup`` resolves a name as Python would."""
 
 import ast
 import bisect
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+import re
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 # their ``_`` is a translation function: importing it hides the manager
 I18N_MODULES = ("gettext", "django.utils.translation", "babel", "flask_babel")
@@ -13,21 +14,25 @@ I18N_MODULES = ("gettext", "django.utils.translation", "babel", "flask_babel")
 # -- scopes --------------------------------------------------------------------------
 _MODULE, _FUNCTION, _CLASS, _COMPREHENSION = "module", "function", "class", "comp"
 
-# Binding kinds. MANAGER: imported from hpreg.m; MODULE / PACKAGE: hpreg.m / hpreg;
+# Binding kinds. MANAGER: imported from hpreg.m, made by ``HyperParameterManager("n")``
+# or imported from a scanned module that exports a manager; MODULE / PACKAGE: hpreg.m /
+# hpreg; PROJECT: a scanned module that exports managers (``import pkg.config as c``);
 # NEUTRAL: another import (a project re-export keeps counting); DEL: ``del name``;
-# OTHER: anything else, which hides the manager in that scope.
-_MANAGER, _HP_MODULE, _HP_PACKAGE, _NEUTRAL, _DEL, _OTHER = range(6)
+# ALIAS: ``y = x`` (a manager if x is one, resolved after the walk); OTHER: anything
+# else, which hides the manager in that scope.
+_MANAGER, _HP_MODULE, _HP_PACKAGE, _NEUTRAL, _DEL, _OTHER, _PROJECT, _ALIAS = range(8)
 
 
 class _Binding:
-    __slots__ = ("kind", "lineno", "offset", "label", "manager")
+    __slots__ = ("kind", "lineno", "offset", "label", "manager", "linked")
 
-    def __init__(self, kind, node, label, manager=None):
+    def __init__(self, kind, node, label, manager=None, linked=False):
         self.kind = kind
         self.lineno = getattr(node, "lineno", 1)
         self.offset = getattr(node, "col_offset", 0)
         self.label = label
         self.manager = manager
+        self.linked = linked  # given by another scanned module (not exported again)
 
 
 class _Scope:
@@ -65,6 +70,13 @@ class _Scope:
         for binding in bindings:
             if binding.kind in (_HP_MODULE, _HP_PACKAGE):
                 return (binding.kind, None)
+        modules: Dict[str, Dict[str, str]] = {}
+        for binding in bindings:
+            if binding.kind == _PROJECT:
+                for path, exports in binding.manager.items():
+                    modules.setdefault(path, {}).update(exports)
+        if modules:
+            return (_PROJECT, modules)
         hiding = [
             b
             for b in bindings
@@ -97,14 +109,57 @@ def _import_kind(module: str) -> int:
     return _NEUTRAL
 
 
-def _makes_manager(value: ast.expr) -> bool:
-    """``HyperParameterManager("_")`` or ``get_manager(...)``: hpman's explicit style
-    binds the name to a manager, not to something else."""
+# the calls that make a manager: hpman's explicit style, ``hpreg.get_manager``
+MAKERS = ("HyperParameterManager", "get_manager")
+
+
+def _made_manager(
+    value: ast.expr, makers: FrozenSet[str] = frozenset(MAKERS)
+) -> Optional[Tuple[Optional[str]]]:
+    """``HyperParameterManager("hp")`` (or ``hpreg.hpm.HyperParameterManager``,
+    ``get_manager("hp")``): ``("hp",)``, the manager named by its placeholder;
+    ``(None,)`` when the name is not a literal; None for any other value."""
     if not isinstance(value, ast.Call):
-        return False
+        return None
     func = value.func
     name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-    return name in ("HyperParameterManager", "get_manager")
+    if name not in makers:
+        return None
+    args = value.args
+    if not args:
+        # hpman's default placeholder
+        placeholder = next(
+            (k.value for k in value.keywords if k.arg == "placeholder"), None
+        )
+        if placeholder is None:
+            return ("_",) if name != "get_manager" else (None,)
+        args = [placeholder]
+    first = args[0]
+    if (
+        isinstance(first, ast.Constant)
+        and isinstance(first.value, str)
+        and first.value.isidentifier()
+        and not _is_dunder(first.value)
+    ):
+        return (first.value,)
+    return (None,)
+
+
+def _alias_source(value: ast.expr) -> Optional[tuple]:
+    """``y = x``: ("name", "x"); ``y = m.x`` / ``y = hpreg.m.x``: ("attr", base, x)."""
+    if isinstance(value, ast.Name):
+        return ("name", value.id)
+    if isinstance(value, ast.Attribute):
+        base = value.value
+        if isinstance(base, ast.Name):
+            return ("attr", base.id, value.attr, _HP_MODULE)
+        if (
+            isinstance(base, ast.Attribute)
+            and base.attr == "m"
+            and isinstance(base.value, ast.Name)
+        ):
+            return ("attr", base.value.id, value.attr, _HP_PACKAGE)
+    return None
 
 
 def _is_dunder(name: str) -> bool:
@@ -143,13 +198,32 @@ class _Walker:
     """Collect scopes, bindings and candidate calls in one iterative pass (deeply
     nested expressions must not hit the recursion limit)."""
 
-    def __init__(self, watch: FrozenSet[str], marks: Optional[List[int]] = None):
+    def __init__(
+        self,
+        watch: FrozenSet[str],
+        marks: Optional[List[int]] = None,
+        resolved: Optional[Dict[tuple, Any]] = None,
+        makers: Optional[Dict[Tuple[int, int], str]] = None,
+    ):
         self.watch = watch  # names whose calls (``n()``, ``n.x()``, ``n.m.x()``) count
         self.marks = marks  # sorted lines that mention a watched name; None: all
+        # (level, module, name) of an import from a scanned module -> the manager it
+        # gives, or {name: manager} when it gives a module that exports managers
+        self.resolved = resolved or {}
         self.module = _Scope(_MODULE, None)
         self.scopes = [self.module]
         self.calls: List[Tuple[ast.Call, _Scope]] = []
         self.stack: List[Tuple[ast.AST, _Scope]] = []
+        # imports from other modules: (level, module, name, local, at module level)
+        self.links: List[tuple] = []
+        self.star = False  # a module-level ``from x import *``
+        self.star_lines: List[int] = []  # they bind names the text does not show
+        self.aliases: List[Tuple[_Scope, _Binding]] = []
+        # (line, column) of ``x = HyperParameterManager("name")`` -> the manager: the
+        # first walk checks where the maker comes from, later walks are given it
+        self.makers = makers
+        self.made: Dict[Tuple[int, int], str] = {}
+        self.maker_names = frozenset(MAKERS)  # and the names they are imported as
         self.handlers = {
             ast.Module: self._module,
             ast.FunctionDef: self._function,
@@ -201,6 +275,7 @@ class _Walker:
             elif not isinstance(node, _LEAVES):
                 self._children(node, scope)
         self._redirect()
+        self._resolve_aliases()
 
     def _children(self, node: ast.AST, scope: _Scope) -> None:
         push = self.stack.append
@@ -284,9 +359,32 @@ class _Walker:
 
     # bindings
     def _assign(self, node, scope):
-        kind = _NEUTRAL if _makes_manager(node.value) else _OTHER
+        where = (node.lineno, node.col_offset)
+        if self.makers is not None and where in self.makers:
+            made: Optional[tuple] = (self.makers[where],)
+        else:
+            made = _made_manager(node.value, self.maker_names)
+        source = None if made is not None else _alias_source(node.value)
         for target in node.targets:
-            self._bind_target(target, scope, kind, "assignment")
+            if made is not None and made[0] is not None and type(target) is ast.Name:
+                label = "{} = {}(...)".format(target.id, _callee(node.value))
+                if self.makers is None:  # checked once the imports are known
+                    maker = ("make", node.value.func, made[0], where)
+                    binding = _Binding(_ALIAS, target, label, manager=maker)
+                    self.aliases.append((scope, binding))
+                elif where in self.makers:
+                    binding = _Binding(_MANAGER, target, label, manager=made[0])
+                else:  # not hpreg's: as hpman's, it may still make a manager
+                    binding = _Binding(_NEUTRAL, target, label)
+                scope.bind(target.id, binding)
+            elif made is not None:  # a manager whose name the scan cannot know
+                self._bind_target(target, scope, _NEUTRAL, "assignment")
+            elif source is not None and type(target) is ast.Name:
+                binding = _Binding(_ALIAS, target, "assignment", manager=source)
+                scope.bind(target.id, binding)
+                self.aliases.append((scope, binding))
+            else:
+                self._bind_target(target, scope, _OTHER, "assignment")
         self.stack.append((node.value, scope))
 
     def _aug_assign(self, node, scope):
@@ -343,21 +441,43 @@ class _Walker:
     def _import(self, node, scope):
         for alias in node.names:
             where = alias if hasattr(alias, "lineno") else node
+            top = alias.name.split(".")[0]
+            if top != "hpreg":
+                local = alias.asname or alias.name
+                self.links.append((0, alias.name, None, local, scope is self.module))
+            exports = self.resolved.get((0, alias.name, None))
             if alias.asname:
                 kind = _import_kind(alias.name)
                 if alias.name == "hpreg":
                     kind = _HP_PACKAGE
                 label = "import {} as {}".format(alias.name, alias.asname)
-                scope.bind(alias.asname, _Binding(kind, where, label))
+                binding = _Binding(kind, where, label)
+                if isinstance(exports, dict):
+                    binding = _Binding(_PROJECT, where, label, manager={"": exports})
+                scope.bind(alias.asname, binding)
             else:
-                top = alias.name.split(".")[0]
                 kind = _HP_PACKAGE if top == "hpreg" else _NEUTRAL
-                scope.bind(top, _Binding(kind, where, "import " + alias.name))
+                binding = _Binding(kind, where, "import " + alias.name)
+                if isinstance(exports, dict):
+                    path = alias.name[len(top) + 1 :]
+                    binding = _Binding(
+                        _PROJECT, where, "import " + alias.name, manager={path: exports}
+                    )
+                scope.bind(top, binding)
 
     def _import_from(self, node, scope):
         module = node.module or ""
         for alias in node.names:
             if alias.name == "*":
+                if module == "hpreg.m" and not node.level:
+                    continue  # hpreg.m exports nothing to ``*``
+                self.star = self.star or scope is self.module
+                self.star_lines.append(node.lineno)
+                self.links.append((node.level, module, "*", "*", scope is self.module))
+                found = self.resolved.get((node.level, module, "*"))
+                for local, manager in sorted((found or {}).items()):
+                    label = "from {} import *".format("." * node.level + module)
+                    scope.bind(local, _Binding(_MANAGER, node, label, manager, True))
                 continue
             where = alias if hasattr(alias, "lineno") else node
             local = alias.asname or alias.name
@@ -368,10 +488,20 @@ class _Walker:
                 binding = _Binding(_MANAGER, where, label, manager=alias.name)
             elif node.level == 0 and module == "hpreg" and alias.name == "m":
                 binding = _Binding(_HP_MODULE, where, label)
-            elif node.level == 0:
-                binding = _Binding(_import_kind(module), where, label)
             else:
-                binding = _Binding(_NEUTRAL, where, label)
+                if node.level or not (module == "hpreg" or module[:6] == "hpreg."):
+                    self.links.append(
+                        (node.level, module, alias.name, local, scope is self.module)
+                    )
+                found = self.resolved.get((node.level, module, alias.name))
+                if isinstance(found, str):
+                    binding = _Binding(_MANAGER, where, label, found, linked=True)
+                elif isinstance(found, dict):
+                    binding = _Binding(_PROJECT, where, label, {"": found}, linked=True)
+                elif node.level == 0:
+                    binding = _Binding(_import_kind(module), where, label)
+                else:
+                    binding = _Binding(_NEUTRAL, where, label)
             scope.bind(local, binding)
 
     def _global(self, node, scope):
@@ -388,7 +518,7 @@ class _Walker:
         else:
             if isinstance(func, ast.Attribute):
                 base = func.value
-                if isinstance(base, ast.Attribute) and base.attr == "m":
+                while isinstance(base, ast.Attribute):  # m.x, hpreg.m.x, pkg.config.x
                     base = base.value
                 if isinstance(base, ast.Name) and base.id in self.watch:
                     self.calls.append((node, scope))
@@ -412,3 +542,95 @@ class _Walker:
                             target.bindings[name].extend(moved)
                             break
                         target = target.enclosing()
+
+    def _resolve_aliases(self) -> None:
+        """``y = x``: y is the manager x is, where x is bound; else y hides it."""
+        pending = self.aliases
+        for _round in range(len(pending) + 1):
+            unresolved = []
+            for scope, binding in pending:
+                source = binding.manager
+                verdict = self._alias_verdict(scope, binding)
+                if verdict is None:
+                    unresolved.append((scope, binding))
+                elif verdict is False:
+                    kind = _NEUTRAL if source[0] == "make" else _OTHER
+                    binding.kind, binding.manager = kind, None
+                else:
+                    binding.kind, binding.manager = _MANAGER, verdict[0]
+                    binding.linked = verdict[1]
+                    if source[0] == "make":
+                        self.made[source[3]] = verdict[0]
+                    else:
+                        binding.label = "assignment of manager '{}'".format(verdict[0])
+            if len(unresolved) == len(pending):
+                break
+            pending = unresolved
+        for _scope, binding in pending:  # a cycle: y = x; x = y
+            kind = _NEUTRAL if binding.manager[0] == "make" else _OTHER
+            binding.kind, binding.manager = kind, None
+        self.aliases = []
+
+    def _alias_verdict(self, scope: _Scope, binding: _Binding):
+        """The manager name, False (not a manager), or None (depends on an alias
+        not resolved yet)."""
+        source = binding.manager
+        if source[0] == "make":
+            return self._maker_verdict(scope, source)
+        name = source[1]
+        owner = _lookup(scope, name, self.module)
+        if owner is None:
+            return False
+        bindings = owner.bindings[name]
+        if any(b.kind == _ALIAS for b in bindings):
+            return None
+        kind, detail = owner._classify(bindings)
+        if source[0] == "name":
+            if kind != _MANAGER:
+                return False
+            first = next(b for b in bindings if b.kind == _MANAGER)
+            return (detail, first.linked)
+        if kind == source[3] and not _is_dunder(source[2]):
+            return (source[2], False)
+        if kind == _PROJECT and source[3] == _HP_MODULE:
+            found = detail.get("", {}).get(source[2])
+            return (found, True) if found else False
+        return False
+
+    def _maker_verdict(self, scope: _Scope, source: tuple):
+        """``HyperParameterManager("hp")`` makes manager hp when the callee comes
+        from hpreg (or hpman): imported from it, or reached through it."""
+        func = source[1]
+        base = func
+        while isinstance(base, ast.Attribute):
+            base = base.value
+            if isinstance(base, ast.Attribute) and base.attr == "m":
+                return False  # hpreg.m.get_manager is a manager called get_manager
+        if not isinstance(base, ast.Name):
+            return False
+        owner = _lookup(scope, base.id, self.module)
+        if owner is None:
+            return False
+        bindings = owner.bindings[base.id]
+        if any(b.kind == _ALIAS for b in bindings):
+            return None
+        pattern = _MAKER_IMPORT if base is func else _HP_IMPORT
+        if any(
+            b.kind == _HP_PACKAGE and base is not func or pattern.match(b.label)
+            for b in bindings
+        ):
+            return (source[2], False)
+        return False
+
+
+# ``from hpreg import HyperParameterManager`` / ``import hpreg.hpm as hpm``: labels
+# of the bindings through which a maker is hpreg's (or hpman's)
+_MAKER_IMPORT = re.compile(
+    r"from (?:hpreg|hpman)(?:\.\w+)* import (?:HyperParameterManager|get_manager)$"
+)
+_HP_IMPORT = re.compile(r"(?:from|import) (?:hpreg|hpman)\b")
+
+
+def _callee(value: ast.Call) -> str:
+    func = value.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "?")

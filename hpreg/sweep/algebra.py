@@ -1,7 +1,8 @@
 """The sweep algebra: product, union, table, zip, let, derive, where... (no I/O).
 
 A sweep is an immutable tree of nodes, each a ``Sweep``; ``node.children`` lists its
-sub-sweeps, so a validator walks it without enumerating points:
+sub-sweeps and ``node.kind`` names its class, so a visitor (``hpreg.sweep.visit``)
+walks it without enumerating points:
 
 - ``Axis(name, values)``: values known up front (a tuple or a range).
 - ``Fixed(name, value)``: one value known up front.
@@ -23,12 +24,12 @@ share are pinned to ``top``'s values inside ``base``.
 from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Dict, Iterable, List, Sequence
 
-from hpreg.sweep.base import Sweep, value_repr
-from hpreg.sweep.leaves import Axis, Fixed, FromFunction, Let, Table, Zip
-from hpreg.sweep.nodes import Product, Union
-from hpreg.sweep.ops import Defaults, Derive, Sample, Shard, Unique, Where
-from hpreg.sweep.override import Override
 from hpreg.errors import SweepError
+from hpreg.sweep.base import Derive, Sample, Shard, Sweep, Unique, Where
+from hpreg.sweep.common import value_repr
+from hpreg.sweep.leaves import Axis, Fixed, FromFunction, Let, Table, Zip
+from hpreg.sweep.nodes import Defaults, Product, Union
+from hpreg.sweep.override import Override
 
 __all__ = [
     "Sweep",

@@ -23,6 +23,7 @@ from hpreg.sweep.expressions import (
     evaluate_constant,
 )
 from hpreg.sweep.context import _Context, _reraise, _type_name
+from hpreg.sweep.visit import locate_leaves
 from hpreg.errors import (
     ExpressionError,
     SweepError,
@@ -196,23 +197,9 @@ def _parse_mapping(data: dict, ctx: _Context, top: bool = False):
         sweep = factors[0]
     else:
         sweep = ctx.build(algebra.product, *factors)
-    _tag_origins(sweep, origins)
+    # leaves get their key path (``product[1].lr``) so validation errors name it
+    sweep = locate_leaves(sweep, origins)
     return _apply_modifiers(sweep, modifiers, ctx)
-
-
-def _tag_origins(node, origins: Dict[str, str]) -> None:
-    """Give leaves their key path (``product[1].lr``) so validation errors name it."""
-    if not origins:
-        return
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if getattr(current, "origin", None) is not None:
-            continue  # a nested mapping tagged its own leaves
-        name = getattr(current, "name", None)
-        if isinstance(name, str) and name in origins:
-            current.origin = origins[name]
-        stack.extend(current.children)
 
 
 class _Nested:
@@ -383,8 +370,7 @@ def _parse_table(value: Any, ctx: _Context):
             )
     sweep = ctx.build(
         algebra.table, tuple(ctx.name(c) for c in columns), [tuple(r) for r in rows]
-    )
-    sweep.origin = ctx.key
+    ).located(ctx.key)
     modifiers = {k: value[k] for k in MODIFIER_KEYS if k in value}
     return _apply_modifiers(sweep, modifiers, ctx)
 
@@ -514,7 +500,7 @@ def _apply_modifiers(sweep, modifiers: dict, ctx: _Context):
         except SweepError as exc:  # e.g. a derived name the sweep already sets
             at = keys.get(getattr(exc, "name", None), ctx.child("derive"))
             at.build(_reraise, exc)
-        sweep.origin = {name: at.key for name, at in keys.items()}
+        sweep = sweep.located({name: at.key for name, at in keys.items()})
     if "where" in modifiers:
         here = ctx.child("where")
         text = modifiers["where"]
@@ -597,7 +583,7 @@ def parse_sweep(data: Any, source: str = "sweep.yaml", base_dir: Optional[str] =
         origins: Dict[str, str] = {}
         values = _load_includes(data["include"], ctx, base_dir, origins)
         sweep = ctx.child("include").build(algebra.defaults, values, sweep)
-        sweep.origin = origins
+        sweep = sweep.located(origins)
     return sweep
 
 

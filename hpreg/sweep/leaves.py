@@ -5,33 +5,12 @@ Each node checks its own shape when built and implements the internal protocol o
 """
 
 import itertools
-import keyword
-from typing import Any, Callable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
-from hpreg.sweep.sizes import seq_len
-from hpreg._text import shorten
-from hpreg.sweep.base import Point, Sweep, callable_repr, value_repr
 from hpreg.errors import SweepError
-
-
-def _describe(node: Sweep) -> str:
-    return shorten(repr(node), 60)
-
-
-def _check_lets(where: str, names, lets) -> None:
-    both = sorted(set(names) & set(lets), key=str)
-    if both:
-        raise SweepError(
-            where=where,
-            problem="let variable {!r} is also a hyperparameter name in this "
-            "sweep".format(both[0]),
-            fix="rename the variable",
-            name=both[0],
-        )
-
-
-def _keyword_safe(name: Any) -> bool:
-    return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+from hpreg.sweep.base import Sweep
+from hpreg.sweep.common import Point, callable_repr, keyword_safe, value_repr
+from hpreg.sweep.sizes import seq_len
 
 
 def _leaf_value_repr(node: Sweep) -> str:
@@ -45,7 +24,7 @@ def _leaf_value_repr(node: Sweep) -> str:
 
 def _leaves_repr(leaves: Sequence[Sweep], as_keywords: bool) -> str:
     """``a=[1, 2], b=3`` when possible, else ``{'model.a': [1, 2], 'b': 3}``."""
-    if as_keywords and all(_keyword_safe(leaf.name) for leaf in leaves):
+    if as_keywords and all(keyword_safe(leaf.name) for leaf in leaves):
         return ", ".join(
             "{}={}".format(leaf.name, _leaf_value_repr(leaf)) for leaf in leaves
         )
@@ -75,6 +54,8 @@ def _call_repr(func: str, factors: Sequence[Sweep]) -> str:
 class Axis(Sweep):
     """One name taking each of ``values`` (a tuple or a range) in turn."""
 
+    kind = "axis"
+
     def __init__(self, name: Any, values: Sequence):
         self.name = name
         self.values = values if isinstance(values, range) else tuple(values)
@@ -96,6 +77,8 @@ class Axis(Sweep):
 class Fixed(Sweep):
     """One name set to one ``value`` (one point)."""
 
+    kind = "fixed"
+
     def __init__(self, name: Any, value: Any):
         self.name = name
         self.value = value
@@ -113,6 +96,8 @@ class Fixed(Sweep):
 
 class Table(Sweep):
     """One point per row: ``columns`` (names) paired with each row's values."""
+
+    kind = "table"
 
     def __init__(self, columns: Sequence[Any], rows: Sequence[Sequence[Any]]):
         if isinstance(columns, (str, bytes)) or not isinstance(columns, (list, tuple)):
@@ -186,6 +171,8 @@ class Table(Sweep):
 class Zip(Sweep):
     """Axes of equal length taken in step: point i holds the i-th value of each."""
 
+    kind = "zip"
+
     def __init__(self, axes: Sequence[Axis]):
         self.axes = tuple(axes)
         self.children = self.axes
@@ -219,6 +206,9 @@ class Zip(Sweep):
             point[axis.name] = axis.values[index]
         return point
 
+    def _rebuild(self, children: Tuple[Sweep, ...]) -> Sweep:
+        return Zip(children)
+
     def _repr(self) -> str:
         return "zip({})".format(_leaves_repr(self.axes, as_keywords=True))
 
@@ -226,6 +216,8 @@ class Zip(Sweep):
 class Let(Sweep):
     """Sweep variables: ``child``'s names vary like axes, feed ``derive`` and ``where``,
     and are removed from the final points. ``child`` is a product of axes."""
+
+    kind = "let"
 
     def __init__(self, child: Sweep):
         self.child = child
@@ -239,6 +231,9 @@ class Let(Sweep):
     def _get(self, index: int, ctx: Point) -> Point:
         return self.child._get(index, ctx)
 
+    def _rebuild(self, children: Tuple[Sweep, ...]) -> Sweep:
+        return Let(children[0])
+
     def _repr(self) -> str:
         return "let" + repr(self.child)[len("product") :]
 
@@ -248,6 +243,8 @@ class FromFunction(Sweep):
 
     Each returned point is a dict or an iterable of ``(name, value)`` pairs.
     """
+
+    kind = "from_function"
 
     def __init__(self, function: Callable, points: Optional[Sequence[Point]] = None):
         self.function = function

@@ -1,4 +1,4 @@
-"""Products and unions of sweeps: the combinators that make the grid.
+"""Products, unions and defaults of sweeps: the combinators that make the grid.
 
 A product of plain axes enumerates with ``itertools.product`` (no per-point recursion)
 and indexes by mixed-radix arithmetic.
@@ -8,11 +8,11 @@ import itertools
 from bisect import bisect_right
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from hpreg.sweep.sizes import seq_len
-
-from hpreg.sweep.base import Point, Sweep
-from hpreg.sweep.leaves import Axis, Fixed, Let, _call_repr, _check_lets, _describe
 from hpreg.errors import SweepError
+from hpreg.sweep.base import Sweep
+from hpreg.sweep.common import Point, check_lets, describe, value_repr
+from hpreg.sweep.leaves import Axis, Fixed, Let, _call_repr
+from hpreg.sweep.sizes import seq_len
 
 # itertools.product copies each axis into a tuple first: fine for ordinary axes,
 # not for range(10**9); past this many values in all, axes are indexed lazily.
@@ -49,6 +49,8 @@ class Product(Sweep):
     Values of earlier factors are visible to later factors' ``derive`` and ``where``.
     """
 
+    kind = "product"
+
     def __init__(self, factors: Sequence[Sweep]):
         self.factors = _flattened(factors, Product)
         self.children = self.factors
@@ -60,7 +62,7 @@ class Product(Sweep):
                     raise SweepError(
                         where="product()",
                         problem="{!r} is set by two factors ({} and {})".format(
-                            name, _describe(self.factors[j]), _describe(factor)
+                            name, describe(self.factors[j]), describe(factor)
                         ),
                         fix="give each name to one factor, or use union() for "
                         "alternatives and override() to replace values",
@@ -69,7 +71,7 @@ class Product(Sweep):
                 owner[name] = i
         names = frozenset().union(*(f._names for f in self.factors))
         lets = frozenset().union(*(f._lets for f in self.factors))
-        _check_lets("product()", names, lets)
+        check_lets("product()", names, lets)
         size, nolen = 1, None
         for factor in self.factors:
             if factor._size is None:
@@ -167,6 +169,9 @@ class Product(Sweep):
                 point = factor._get(i, point)
         return point
 
+    def _rebuild(self, children: Tuple[Sweep, ...]) -> Sweep:
+        return Product(children)
+
     def _repr(self) -> str:
         return _call_repr("product", self.factors)
 
@@ -200,12 +205,14 @@ def _odometer(seqs: Sequence[Sequence]) -> Iterator[tuple]:
 class Union(Sweep):
     """The points of each of ``parts`` in turn (repeats are kept)."""
 
+    kind = "union"
+
     def __init__(self, parts: Sequence[Sweep]):
         self.parts = _flattened(parts, Union)
         self.children = self.parts
         names = frozenset().union(*(p._names for p in self.parts))
         lets = frozenset().union(*(p._lets for p in self.parts))
-        _check_lets("union()", names, lets)
+        check_lets("union()", names, lets)
         always = (
             frozenset.intersection(*(p._always for p in self.parts))
             if self.parts
@@ -228,5 +235,41 @@ class Union(Sweep):
         start = self._ends[j - 1] if j else 0
         return self.parts[j]._get(index - start, ctx)
 
+    def _rebuild(self, children: Tuple[Sweep, ...]) -> Sweep:
+        return Union(children)
+
     def _repr(self) -> str:
         return "union({})".format(", ".join(map(repr, self.parts)))
+
+
+class Defaults(Sweep):
+    """``child`` with ``values`` in every point, visible to its ``derive`` and ``where``;
+    the child's own values win over them."""
+
+    kind = "defaults"
+
+    def __init__(self, values: Dict[str, Any], child: Sweep):
+        self.values = dict(values)
+        self.child = child
+        self.children = (child,)
+        names = child._names | frozenset(self.values)
+        check_lets("defaults()", names, child._lets)
+        self._init(
+            names,
+            child._lets,
+            child._always | frozenset(self.values),
+            child._size,
+            child._nolen,
+        )
+
+    def _iter(self, ctx: Point) -> Iterator[Point]:
+        return self.child._iter({**ctx, **self.values})
+
+    def _get(self, index: int, ctx: Point) -> Point:
+        return self.child._get(index, {**ctx, **self.values})
+
+    def _rebuild(self, children: Tuple[Sweep, ...]) -> Sweep:
+        return Defaults(self.values, children[0])
+
+    def _repr(self) -> str:
+        return "defaults({}, {!r})".format(value_repr(self.values), self.child)

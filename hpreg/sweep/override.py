@@ -7,11 +7,12 @@ see ``top``'s values. The repeats that creates are dropped; ``base``'s own stay.
 
 from typing import Any, Dict, FrozenSet, Iterator, Optional, Tuple
 
-from hpreg.sweep.base import Point, Sweep, freeze, freeze_point
-from hpreg.sweep.leaves import Axis, Fixed, FromFunction, Let, Table, Zip
-from hpreg.sweep.nodes import Product, Union
-from hpreg.sweep.ops import Defaults, Derive, Sample, Shard, Unique, Where
 from hpreg.errors import SweepError
+from hpreg.sweep.base import Derive, Sweep, Where
+from hpreg.sweep.common import Point, freeze, freeze_point
+from hpreg.sweep.leaves import Axis, Fixed, FromFunction, Table, Zip
+from hpreg.sweep.nodes import Defaults, Product
+from hpreg.sweep.visit import SweepTransformer
 
 
 class _Hidden:
@@ -46,16 +47,28 @@ def _first_producers(rows, pinned_positions, kept_positions):
             yield tuple(row[j] for j in kept_positions)
 
 
-def _collapse(node: Sweep, pins: FrozenSet) -> Sweep:
+class _Collapse(SweepTransformer):
     """``node`` without the pinned names, dropping the repeats pinning them creates.
 
     Exact for trees where the repeats can be found within one node (products of
     axes, tables, function sweeps...); raises _NotStructural otherwise (a union
     whose parts set a pinned name, a shard...).
     """
-    if not (node._keys & pins):
-        return node
-    if isinstance(node, Axis):
+
+    def visit(self, node: Sweep, pins: FrozenSet) -> Sweep:
+        if not (node._keys & pins):
+            return node
+        return node.accept(self, pins)
+
+    def generic_visit(self, node: Sweep, pins: FrozenSet) -> Sweep:
+        raise _NotStructural()
+
+    def _descend(self, node: Sweep, pins: FrozenSet) -> Sweep:
+        return super().generic_visit(node, pins)
+
+    visit_let = visit_product = visit_unique = _descend
+
+    def visit_axis(self, node: Axis, pins: FrozenSet) -> Sweep:
         values = node.values
         if isinstance(values, range):
             count = 1 if values else 0
@@ -63,20 +76,27 @@ def _collapse(node: Sweep, pins: FrozenSet) -> Sweep:
             first = freeze(values[0]) if values else None
             count = sum(1 for v in values if freeze(v) == first)
         return Product([]) if count == 1 else Table((), [()] * count)
-    if isinstance(node, Fixed):
+
+    def visit_fixed(self, node: Fixed, pins: FrozenSet) -> Sweep:
         return Product([])
-    if isinstance(node, (Table, Zip)):
-        if isinstance(node, Zip):
-            columns = tuple(axis.name for axis in node.axes)
-            rows = list(zip(*(axis.values for axis in node.axes))) if columns else [()]
-        else:
-            columns, rows = node.columns, node.rows
+
+    def visit_zip(self, node: Zip, pins: FrozenSet) -> Sweep:
+        columns = tuple(axis.name for axis in node.axes)
+        rows = list(zip(*(axis.values for axis in node.axes))) if columns else [()]
+        return self._columns(columns, rows, pins)
+
+    def visit_table(self, node: Table, pins: FrozenSet) -> Sweep:
+        return self._columns(node.columns, node.rows, pins)
+
+    @staticmethod
+    def _columns(columns, rows, pins: FrozenSet) -> Sweep:
         kept = [j for j, c in enumerate(columns) if c not in pins]
         pinned = [j for j, c in enumerate(columns) if c in pins]
         return Table(
             tuple(columns[j] for j in kept), list(_first_producers(rows, pinned, kept))
         )
-    if isinstance(node, FromFunction):
+
+    def visit_from_function(self, node: FromFunction, pins: FrozenSet) -> Sweep:
         first: Dict[Any, Any] = {}
         points = []
         for point in node.points:
@@ -85,82 +105,72 @@ def _collapse(node: Sweep, pins: FrozenSet) -> Sweep:
             if first.setdefault(freeze_point(own), hidden) == hidden:
                 points.append(own)
         return FromFunction(node.function, points)
-    if isinstance(node, Let):
-        return Let(_collapse(node.child, pins))
-    if isinstance(node, Product):
-        return Product([_collapse(f, pins) for f in node.factors])
-    if isinstance(node, Derive):
-        return _derive(_collapse(node.child, pins), node, pins, node._hide)
-    if isinstance(node, Where):
-        return _where(_collapse(node.child, pins), node, node._hide)
-    if isinstance(node, Unique):
-        return Unique(_collapse(node.child, pins))
-    if isinstance(node, Defaults):
+
+    def visit_derive(self, node: Derive, pins: FrozenSet) -> Sweep:
+        return _derive(self.visit(node.child, pins), node, pins, node.hide)
+
+    def visit_where(self, node: Where, pins: FrozenSet) -> Sweep:
+        return Where(self.visit(node.child, pins), node.pred, hide=node.hide)
+
+    def visit_defaults(self, node: Defaults, pins: FrozenSet) -> Sweep:
         values = {k: v for k, v in node.values.items() if k not in pins}
-        return Defaults(values, _collapse(node.child, pins))
-    raise _NotStructural()
+        return Defaults(values, self.visit(node.child, pins))
 
 
-def _derive(child: Sweep, node: Derive, pins: FrozenSet, hide: bool = False) -> Sweep:
+def _collapse(node: Sweep, pins: FrozenSet) -> Sweep:
+    return _Collapse().visit(node, pins)
+
+
+def _derive(child: Sweep, node: Derive, pins: FrozenSet, hide: bool) -> Sweep:
     fns = {k: f for k, f in node.fns.items() if k not in pins}
     if not fns:
         return child
-    derived = Derive(child, fns)
-    derived._hide = hide
-    return derived
+    return Derive(child, fns, hide=hide)
 
 
-def _where(child: Sweep, node: Where, hide: bool) -> Sweep:
-    where = Where(child, node.pred)
-    where._hide = hide
-    return where
+class _Hide(SweepTransformer):
+    """``node`` writing the pinned names under ``_Hidden`` keys, which let an override
+    tell ``base``'s own repeats from those pinning creates. Its derives and filters
+    are told to look past the hidden keys."""
+
+    @staticmethod
+    def key(name: Any, pins: FrozenSet) -> Any:
+        return _Hidden(name) if name in pins else name
+
+    def visit_axis(self, node: Axis, pins: FrozenSet) -> Sweep:
+        return Axis(self.key(node.name, pins), node.values)
+
+    def visit_fixed(self, node: Fixed, pins: FrozenSet) -> Sweep:
+        return Fixed(self.key(node.name, pins), node.value)
+
+    def visit_table(self, node: Table, pins: FrozenSet) -> Sweep:
+        return Table(tuple(self.key(c, pins) for c in node.columns), node.rows)
+
+    def visit_from_function(self, node: FromFunction, pins: FrozenSet) -> Sweep:
+        points = [{self.key(k, pins): v for k, v in p.items()} for p in node.points]
+        return FromFunction(node.function, points)
+
+    def visit_derive(self, node: Derive, pins: FrozenSet) -> Sweep:
+        return _derive(self.visit(node.child, pins), node, pins, hide=True)
+
+    def visit_where(self, node: Where, pins: FrozenSet) -> Sweep:
+        return Where(self.visit(node.child, pins), node.pred, hide=True)
+
+    def visit_defaults(self, node: Defaults, pins: FrozenSet) -> Sweep:
+        values = {k: v for k, v in node.values.items() if k not in pins}
+        return Defaults(values, self.visit(node.child, pins))
+
+    def visit_validated(self, node: Sweep, pins: FrozenSet) -> Sweep:
+        if not (node._keys & pins):
+            return node  # a node of another layer (a validated sweep) left alone
+        raise TypeError(
+            "override(): cannot give the top's values to {} inside the base; "
+            "override before wrapping the sweep".format(type(node).__name__)
+        )
 
 
 def _hide(node: Sweep, pins: FrozenSet) -> Sweep:
-    """``node`` writing the pinned names under ``_Hidden`` keys, which let an override
-    tell ``base``'s own repeats from those pinning creates."""
-
-    def key(name: Any) -> Any:
-        return _Hidden(name) if name in pins else name
-
-    if isinstance(node, Axis):
-        return Axis(key(node.name), node.values)
-    if isinstance(node, Fixed):
-        return Fixed(key(node.name), node.value)
-    if isinstance(node, Table):
-        return Table(tuple(map(key, node.columns)), node.rows)
-    if isinstance(node, Zip):
-        return Zip([Axis(key(a.name), a.values) for a in node.axes])
-    if isinstance(node, FromFunction):
-        points = [{key(k): v for k, v in p.items()} for p in node.points]
-        return FromFunction(node.function, points)
-    if isinstance(node, Let):
-        return Let(_hide(node.child, pins))
-    if isinstance(node, Product):
-        return Product([_hide(f, pins) for f in node.factors])
-    if isinstance(node, Union):
-        return Union([_hide(p, pins) for p in node.parts])
-    if isinstance(node, Derive):
-        return _derive(_hide(node.child, pins), node, pins, hide=True)
-    if isinstance(node, Where):
-        return _where(_hide(node.child, pins), node, True)
-    if isinstance(node, Unique):
-        return Unique(_hide(node.child, pins))
-    if isinstance(node, Defaults):
-        values = {k: v for k, v in node.values.items() if k not in pins}
-        return Defaults(values, _hide(node.child, pins))
-    if isinstance(node, Shard):
-        return Shard(_hide(node.child, pins), node.k, node.n)
-    if isinstance(node, Sample):
-        return Sample(_hide(node.child, pins), node.n, node.seed, node.indices)
-    if isinstance(node, Override):
-        return Override(_hide(node.base, pins), _hide(node.top, pins))
-    if not (node._keys & pins):
-        return node  # a node of another module (a validated sweep...) left alone
-    raise TypeError(
-        "override(): cannot give the top's values to {} inside the base; override "
-        "before wrapping the sweep".format(type(node).__name__)
-    )
+    return _Hide().visit(node, pins)
 
 
 class Override(Sweep):
@@ -175,6 +185,8 @@ class Override(Sweep):
     ``base`` is built of products, axes, tables, zips, derives, lets and function
     sweeps around them.
     """
+
+    kind = "override"
 
     def __init__(self, base: Sweep, top: Sweep):
         self.base, self.top = base, top
@@ -231,6 +243,9 @@ class Override(Sweep):
 
     def _get(self, index: int, ctx: Point) -> Point:
         return self._impl._get(index, ctx)
+
+    def _rebuild(self, children: Tuple[Sweep, ...]) -> Sweep:
+        return Override(*children)
 
     def _repr(self) -> str:
         return "override({!r}, {!r})".format(self.base, self.top)

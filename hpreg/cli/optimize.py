@@ -1,0 +1,319 @@
+"""``hpreg optimize``: search a space with Optuna, each trial a job of the runner."""
+
+import os
+import sys
+from typing import Any, Dict, Optional
+
+from hpreg.errors import SearchSpaceError, UsageError
+
+
+def add_optimize_parser(commands) -> None:
+    from hpreg.optimize.config import DIRECTIONS, PRUNERS, SAMPLERS
+
+    parser = commands.add_parser(
+        "optimize",
+        help="search hyperparameters with Optuna, each trial a job (resumable)",
+        description=(
+            "Run COMMAND once per Optuna trial, N at a time, into a run store "
+            "(runs/<file stem>). The space comes from the file's optimize: section "
+            "(or hyper_opt's optuna: section), else from the hints (low/high, "
+            "choices) of the hyperparameters scanned in the command's folder. Jobs "
+            "report metrics with hpreg.report(step=k, val_loss=v); the pruner stops "
+            "bad ones early. Running the same command again continues the study up "
+            "to --n-trials in total."
+        ),
+        usage="%(prog)s [FILE] [options] -- COMMAND ...",
+    )
+    parser.add_argument("file", nargs="?", metavar="FILE", help="a YAML file")
+    parser.add_argument(
+        "--metric", metavar="NAME[,NAME]", help="the reported metric to optimize"
+    )
+    parser.add_argument(
+        "--direction", metavar="|".join(DIRECTIONS), help="default: minimize"
+    )
+    parser.add_argument("--n-trials", type=int, metavar="N", help="default: 50")
+    parser.add_argument("--sampler", choices=SAMPLERS, help="default: tpe")
+    parser.add_argument("--seed", type=int, metavar="N")
+    parser.add_argument("--pruner", choices=PRUNERS, help="default: median")
+    parser.add_argument(
+        "--space",
+        metavar="NAMES",
+        help="optimize these names only (comma-separated)",
+    )
+    parser.add_argument(
+        "--store", metavar="DIR", help="default: runs/<file stem>, or runs/optimize"
+    )
+    parser.add_argument(
+        "--storage",
+        metavar="URL",
+        help="the study's storage: journal:PATH (default journal:<store>/"
+        "optuna.journal) or a database URL",
+    )
+    parser.add_argument(
+        "--study-name", metavar="NAME", help="default: the store's folder name"
+    )
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS")
+    parser.add_argument("--max-attempts", type=int, default=1, metavar="N")
+    parser.add_argument("--gpus", metavar="IDS")
+    parser.add_argument(
+        "--scan",
+        nargs="+",
+        metavar="PATH",
+        help="the code declaring the hyperparameters (default: the folder of the "
+        "command's Python script)",
+    )
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB")
+    parser.add_argument("--no-cache", action="store_true")
+    parser.set_defaults(func=cmd_optimize, takes_command=True)
+
+
+def _settings(args):
+    from hpreg.optimize.config import Settings, direction_list, metric_list, read_file
+
+    settings = read_file(args.file) if args.file else Settings()
+    if args.metric:
+        settings.metrics = metric_list(args.metric.split(","), "--metric")
+    if args.direction:
+        settings.directions = direction_list(args.direction.split(","), "--direction")
+    if args.n_trials is not None:
+        if args.n_trials < 1:
+            raise UsageError(where="--n-trials", problem="at least 1 trial")
+        settings.n_trials = args.n_trials
+    for name in ("sampler", "seed", "pruner", "storage", "study_name"):
+        if getattr(args, name) is not None:
+            setattr(settings, name, getattr(args, name))
+    if args.store:
+        settings.store = args.store
+    if not settings.metrics:
+        raise UsageError(
+            where=args.file or "hpreg optimize",
+            problem="no metric to optimize",
+            fix="give --metric NAME or metric: in the optimize: section",
+        )
+    if not settings.directions:
+        settings.directions = ["minimize"] * len(settings.metrics)
+    if len(settings.directions) == 1 and len(settings.metrics) > 1:
+        settings.directions = settings.directions * len(settings.metrics)
+    if len(settings.directions) != len(settings.metrics):
+        raise UsageError(
+            where="--direction",
+            problem="{} metrics but {} directions".format(
+                len(settings.metrics), len(settings.directions)
+            ),
+            fix="give one direction per metric",
+        )
+    return settings
+
+
+def _registry(args, command):
+    from hpreg.cli.run import _script_folder
+
+    paths = args.scan
+    if not paths:
+        folder = _script_folder(command)
+        paths = [folder] if folder else None
+    if not paths:
+        return None
+    from hpreg.registry.all_managers import scan_all
+    from hpreg.registry.protocol import MergedRegistry
+
+    found, problems = scan_all(
+        paths, collect=True, exclude=args.exclude, cache=not args.no_cache, into={}
+    )
+    for problem in problems:
+        print("hpreg: warning: {}".format(problem), file=sys.stderr)
+    return MergedRegistry(found)
+
+
+def _dims(settings, registry, picked):
+    from hpreg.optimize.space import dimension, space_from_hints
+
+    dims: Dict[str, Any] = {}
+    source: Dict[str, Any] = dict(settings.space or {})
+    if picked is not None:
+        missing = [n for n in picked if n not in source]
+        if missing:
+            if registry is None:
+                raise UsageError(
+                    where="--space",
+                    problem="no space for {}".format(", ".join(missing)),
+                    fix="give them in the file's optimize.space, or --scan the code "
+                    "whose hints bound them",
+                )
+            source.update(space_from_hints(registry, missing))
+        source = {n: source[n] for n in picked}
+    elif not source:
+        if registry is None:
+            raise UsageError(
+                problem="no search space",
+                fix="write an optimize: section with a space, or --scan the code "
+                "whose hints give low/high or choices",
+            )
+        source = space_from_hints(registry)
+        if not source:
+            raise SearchSpaceError(
+                where="hints",
+                problem="no scanned hyperparameter has low/high or choices hints",
+                fix="declare them (_('lr', 1e-3, low=1e-5, high=0.1, log=True)) or "
+                "give a file with optimize.space",
+            )
+    from hpreg.optimize.space import Dimension
+
+    for name, spec in source.items():
+        if isinstance(spec, Dimension):
+            dims[name] = spec
+            continue
+        where = settings.where("space", name) if settings.source else name
+        if isinstance(spec, tuple):
+            spec, where = spec
+            where = "{}: {}".format(settings.source, where)
+        default, has = None, False
+        if registry is not None and name in registry.known_names():
+            default, has = registry.get_default(name), True
+        dims[name] = dimension(name, spec, where, default, has)
+    return dims
+
+
+def cmd_optimize(args) -> int:
+    from hpreg.cli.run import _gpus
+    from hpreg.optimize.api import run_trials, write_settings
+    from hpreg.optimize.config import default_store
+    from hpreg.optimize.space import check_space
+    from hpreg.optimize.study import (
+        check_sampler_dependencies,
+        counted,
+        make_pruner,
+        make_sampler,
+        make_storage,
+        open_study,
+        require_optuna,
+        reseed,
+    )
+
+    command = getattr(args, "command", None)
+    if not command:
+        raise UsageError(
+            problem="no command to run",
+            fix="write it after '--': hpreg optimize FILE -- python train.py",
+        )
+    if args.jobs < 1:
+        raise UsageError(where="-j {}".format(args.jobs), problem="run at least 1 job")
+    gpus = _gpus(args.gpus)
+    settings = _settings(args)
+    registry = _registry(args, command)
+    picked = None
+    if args.space:
+        picked = [n.strip() for n in args.space.split(",") if n.strip()]
+    dims = _dims(settings, registry, picked)
+    if registry is not None:
+        notes = check_space(
+            dims,
+            settings.fixed,
+            registry,
+            lambda name: settings.where("fixed", name) if settings.source else name,
+        )
+        for note in notes:
+            print("hpreg: warning: {}".format(note), file=sys.stderr)
+    for note in settings.notes:
+        print("hpreg: warning: {}".format(note), file=sys.stderr)
+    sampler = settings.sampler or "tpe"
+    check_sampler_dependencies(sampler)
+    optuna = require_optuna()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    store = settings.store or default_store(args.file)
+    storage = settings.storage or "journal:" + os.path.join(store, "optuna.journal")
+    study_name = settings.study_name or os.path.basename(os.path.abspath(store))
+    metrics, directions = settings.metrics, settings.directions
+    pruner = settings.pruner or "median"
+    if len(metrics) > 1:
+        pruner = "none"
+    n_trials = settings.n_trials or 50
+    study = open_study(
+        make_storage(storage),
+        study_name,
+        directions,
+        make_sampler(sampler, settings.seed, args.jobs, dims, settings.sampler_options),
+        make_pruner(pruner),
+        load_if_exists=settings.reload is not False,
+    )
+    reseed(
+        study,
+        settings.seed,
+        lambda s: make_sampler(sampler, s, args.jobs, dims, settings.sampler_options),
+    )
+    write_settings(store, storage, study_name, metrics, directions)
+    before = counted(study)
+
+    def on_trial(number, state, metrics_seen):
+        word = {"done": "complete"}.get(state, state)
+        shown = " ".join(
+            "{}={}".format(m, _short((metrics_seen or {}).get(m)))
+            for m in metrics
+            if (metrics_seen or {}).get(m) is not None
+        )
+        print("trial {}: {} {}".format(number, word, shown).rstrip(), flush=True)
+
+    summary = run_trials(
+        study,
+        command,
+        store,
+        dims,
+        settings.fixed,
+        metrics,
+        n_trials,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        max_attempts=args.max_attempts,
+        gpus=gpus,
+        on_trial=on_trial,
+    )
+    total = counted(study)
+    if summary.interrupted:
+        print(
+            "hpreg: interrupted; {} of {} trials counted: run the same command to "
+            "go on".format(total, n_trials),
+            file=sys.stderr,
+        )
+        return 130
+    failed = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state.name == "FAIL" and not t.user_attrs.get("hpreg_stale")
+    ]
+    if failed:
+        print(
+            "hpreg: warning: {} trial(s) failed ('hpreg status {}' shows their "
+            "stderr)".format(len(failed), store),
+            file=sys.stderr,
+        )
+        if len(failed) == total:
+            print("hpreg: error: every trial failed", file=sys.stderr)
+            return 1
+    line = "{} of {} trials in {}".format(total, n_trials, store)
+    if total == before:
+        line = "nothing to run: " + line
+    best = _best_text(study, metrics)
+    if best:
+        line += "; best {}".format(best)
+    print(line + "; 'hpreg results {} --best 5' shows the best".format(store))
+    return 0
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return "{:.4g}".format(value)
+    return str(value)
+
+
+def _best_text(study, metrics) -> Optional[str]:
+    if len(metrics) > 1:
+        return None
+    try:
+        trial = study.best_trial
+    except ValueError:
+        return None
+    params = " ".join("{}={}".format(k, _short(v)) for k, v in trial.params.items())
+    return "{}={} in trial {} ({})".format(
+        metrics[0], _short(trial.value), trial.number, params
+    )

@@ -1,0 +1,274 @@
+"""``hpreg run``, ``hpreg status`` and ``hpreg results``: run a sweep's points as jobs
+into a run store, watch it, read its results."""
+
+import os
+import sys
+from typing import List, Optional
+
+from hpreg.errors import UsageError
+
+
+def add_run_parsers(commands) -> None:
+    from hpreg.cli.sweep import take_extras
+
+    run = commands.add_parser(
+        "run",
+        help="run a command on every point of a sweep (resumable)",
+        description=(
+            "Run COMMAND once per point of the sweep (a file and/or overrides, as for "
+            "'hpreg sweep'), N at a time, into a run store (runs/<sweep file stem>). "
+            "Each job sees its point through $HPREG_CONFIG; {config}, {run_dir} and "
+            "{id} are replaced in COMMAND. Jobs already done are not run again."
+        ),
+        usage="%(prog)s [SWEEP] [NAME=VALUES ...] [options] -- COMMAND ...",
+    )
+    run.add_argument(
+        "items",
+        nargs="*",
+        metavar="FILE | module.py:function | NAME=VALUES",
+        help="an optional sweep file first, then overrides",
+    )
+    run.add_argument(
+        "--scan",
+        nargs="+",
+        metavar="PATH",
+        help="validate the sweep against the code in PATH (default: the folder of "
+        "the command's Python script)",
+    )
+    run.add_argument(
+        "--store",
+        metavar="DIR",
+        help="the run directory (default: runs/<sweep file stem>, or runs/sweep)",
+    )
+    run.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="jobs at once (default: the number of CPUs)",
+    )
+    run.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="a job running longer fails (SIGTERM, then SIGKILL)",
+    )
+    run.add_argument(
+        "--retry-failed", action="store_true", help="run failed jobs again"
+    )
+    run.add_argument(
+        "--max-attempts",
+        type=int,
+        default=1,
+        metavar="N",
+        help="attempts of a failing job in this run, the first included (default 1)",
+    )
+    run.add_argument(
+        "--gpus",
+        metavar="IDS",
+        help="device ids, e.g. 0,1: each job gets one in CUDA_VISIBLE_DEVICES",
+    )
+    run.add_argument("--unique", action="store_true", help="drop repeated points")
+    run.add_argument("--exclude", action="append", default=[], metavar="GLOB")
+    run.add_argument("--no-cache", action="store_true")
+    run.set_defaults(func=cmd_run, take_extras=take_extras, takes_command=True)
+
+    status = commands.add_parser(
+        "status", help="counts by state, progress and failures of a run store"
+    )
+    status.add_argument("store", metavar="DIR")
+    status.set_defaults(func=cmd_status)
+
+    results = commands.add_parser(
+        "results", help="a table of every job's values and last metrics"
+    )
+    results.add_argument("store", metavar="DIR")
+    results.add_argument(
+        "--sort", metavar="[-]COLUMN", help="sort by a column (-COLUMN: descending)"
+    )
+    results.add_argument(
+        "--where",
+        metavar="EXPR",
+        help='keep rows where EXPR is true, e.g. "valid_loss < 0.5"',
+    )
+    results.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    results.add_argument(
+        "--best",
+        type=int,
+        metavar="K",
+        help="an optimization store: the K best complete trials by the study's metric",
+    )
+    results.set_defaults(func=cmd_results)
+
+
+def _script_folder(command: List[str]) -> Optional[str]:
+    """The folder of the command's Python script (its first argument ending in .py)."""
+    for argument in command:
+        if argument.endswith(".py") and os.path.isfile(argument):
+            return os.path.dirname(os.path.abspath(argument))
+    return None
+
+
+def _gpus(text: Optional[str]) -> Optional[List[str]]:
+    if text is None:
+        return None
+    ids = [part.strip() for part in text.split(",")]
+    if not all(ids) or len(set(ids)) != len(ids):
+        raise UsageError(
+            where="--gpus {}".format(text),
+            problem="expected distinct device ids separated by commas",
+            fix="e.g. --gpus 0,1",
+        )
+    return ids
+
+
+def _check_options(args) -> None:
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(where="-j {}".format(args.jobs), problem="run at least 1 job")
+    if args.max_attempts < 1:
+        raise UsageError(
+            where="--max-attempts {}".format(args.max_attempts),
+            problem="at least 1 attempt (the first included)",
+        )
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(
+            where="--timeout {}".format(args.timeout),
+            problem="a timeout is a positive number of seconds",
+        )
+
+
+def cmd_run(args) -> int:
+    from hpreg.cli.sweep import build_sweep, reclaim_items, validate_sweep
+    from hpreg.run.api import run_points
+    from hpreg.sweep.output import MAX_OUT_POINTS, check_point, too_many
+
+    command = getattr(args, "command", None)
+    if not command:
+        raise UsageError(
+            problem="no command to run",
+            fix="write it after '--': hpreg run SWEEP -- python train.py",
+        )
+    _check_options(args)
+    gpus = _gpus(args.gpus)
+    reclaim_items(args)
+    sweep, stem, path = build_sweep(args)
+    if not args.scan:
+        folder = _script_folder(command)
+        args.scan = [folder] if folder else None
+    if args.scan:
+        sweep = validate_sweep(sweep, args, path)
+    too_long = too_many(sweep._count_cheaply(), "hpreg run", MAX_OUT_POINTS)
+    if too_long is not None:
+        raise too_long
+    points = list(sweep)  # every value is checked before any job starts
+    for i, point in enumerate(points):
+        check_point(point, "point {}".format(i))
+    store = args.store or os.path.join("runs", stem)
+    summary, run_store = run_points(
+        points,
+        command,
+        store,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        max_attempts=args.max_attempts,
+        retry_failed=args.retry_failed,
+        gpus=gpus,
+        progress=None,
+    )
+    try:
+        return _report(summary, store, len(points))
+    finally:
+        run_store.close()
+
+
+def _report(summary, store: str, total: int) -> int:
+    counts = summary.counts
+    if summary.interrupted:
+        left = counts["queued"] + counts["interrupted"]
+        print(
+            "hpreg: interrupted; {} of {} jobs done, {} queued again: run the same "
+            "command to go on".format(counts["done"], total, left),
+            file=sys.stderr,
+        )
+        return 130
+    if summary.failed:
+        print(
+            "hpreg: {} of {} jobs failed ('hpreg status {}' shows their stderr; "
+            "--retry-failed runs them again):".format(
+                len(summary.failed), total, store
+            ),
+            file=sys.stderr,
+        )
+        for job in summary.failed:
+            print(
+                "  {} exit {}: {}".format(
+                    job.id,
+                    job.exit_code,
+                    " ".join("{}={}".format(k, v) for k, v in job.point.items()),
+                ),
+                file=sys.stderr,
+            )
+        return 1
+    if summary.launched == 0 and counts["done"] == total:
+        print("nothing to run: all {} jobs are done in {}".format(total, store))
+    else:
+        line = "{} of {} jobs done in {}".format(counts["done"], total, store)
+        if counts["running"]:
+            line += " ({} still running in another 'hpreg run')".format(
+                counts["running"]
+            )
+        print(line + "; 'hpreg results {}' shows them".format(store))
+    return 0
+
+
+def _open(directory: str):
+    from hpreg.run.store import RunStore
+
+    if not os.path.isdir(directory):
+        raise UsageError(
+            where=directory,
+            problem="no such run directory",
+            fix="give the folder 'hpreg run' wrote (--store DIR, default "
+            "runs/<sweep file stem>)",
+        )
+    return RunStore(directory, create=False)
+
+
+def _optimization_rows(directory: str, store):
+    """The trials of an optimization store (``hpreg optimize``), or None."""
+    from hpreg.optimize.results import is_optimization_store, rows
+
+    if not is_optimization_store(directory):
+        return None
+    return rows(directory, store)
+
+
+def cmd_status(args) -> int:
+    from hpreg.run.results import status
+
+    with _open(args.store) as store:
+        print(status(store, args.store))
+    return 0
+
+
+def cmd_results(args) -> int:
+    from hpreg.run import results
+
+    best = getattr(args, "best", None)
+    if best is not None and best < 1:
+        raise UsageError(where="--best {}".format(best), problem="K is at least 1")
+    with _open(args.store) as store:
+        table = _optimization_rows(args.store, store)
+        if table is None:
+            table = results.rows(store)
+    if best is not None:
+        from hpreg.optimize.results import best_of_store
+
+        table = best_of_store(args.store, table, best)
+    if args.where:
+        table = results.where(table, args.where)
+    if args.sort:
+        table = results.sort(table, args.sort)
+    print(results.render(table, args.format))
+    return 0

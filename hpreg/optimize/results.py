@@ -1,0 +1,103 @@
+"""Results of an optimization store: one row per trial with its state in Optuna's
+words (``complete``, ``pruned``, ``failed``, ``running``), its parameters and its
+job's last metrics; ``best`` keeps the K best complete trials."""
+
+import os
+from typing import Any, Dict, List, Optional
+
+from hpreg.errors import UsageError
+from hpreg.optimize.api import read_settings
+from hpreg.optimize.coordinator import job_of
+from hpreg.optimize.study import ERROR, JOB, STALE, make_storage, require_optuna
+
+STATE_WORDS = {
+    "COMPLETE": "complete",
+    "PRUNED": "pruned",
+    "FAIL": "failed",
+    "RUNNING": "running",
+    "WAITING": "waiting",
+}
+
+
+def is_optimization_store(directory: str) -> bool:
+    return read_settings(directory) is not None
+
+
+def load_study(directory: str):
+    settings = read_settings(directory)
+    if settings is None:
+        return None, None
+    optuna = require_optuna()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = settings["storage"]
+    if storage and storage.startswith("journal:"):
+        path = storage[len("journal:") :]
+        if not os.path.exists(path):
+            raise UsageError(
+                where=directory,
+                problem="the study's journal {} is missing".format(path),
+                fix="run 'hpreg optimize' from the folder it was started in",
+            )
+    study = optuna.load_study(
+        study_name=settings["study_name"], storage=make_storage(storage)
+    )
+    return study, settings
+
+
+def rows(directory: str, store=None) -> List[Dict[str, Any]]:
+    """Every trial of the store's study as a flat row."""
+    study, settings = load_study(directory)
+    jobs = {job.id: job for job in store.jobs()} if store is not None else {}
+    metrics = settings["metrics"]
+    table = []
+    for trial in study.get_trials(deepcopy=False):
+        job_id = trial.user_attrs.get(JOB) or job_of(trial.number)
+        job = jobs.get(job_id)
+        state = STATE_WORDS.get(trial.state.name, trial.state.name.lower())
+        if trial.user_attrs.get(STALE):
+            state = "failed"
+        row: Dict[str, Any] = {
+            "id": job_id if job is not None else str(trial.number),
+            "state": state,
+            "exit_code": job.exit_code if job is not None else None,
+        }
+        row.update(job.point if job is not None else trial.params)
+        if job is not None:
+            for name, value in job.metrics.items():
+                row["metric." + name if name in row else name] = value
+        if trial.values is not None:
+            for name, value in zip(metrics, trial.values):
+                row.setdefault(name, value)
+        if trial.user_attrs.get(STALE):
+            row["note"] = "stale: its job died with the coordinator; asked again"
+        elif trial.user_attrs.get(ERROR):
+            row["note"] = str(trial.user_attrs[ERROR]).splitlines()[-1][:200]
+        table.append(row)
+    return table
+
+
+def best(
+    table: List[Dict[str, Any]], k: int, metric: str, direction: str
+) -> List[Dict[str, Any]]:
+    """The ``k`` best complete rows by ``metric`` (``direction``: minimize or
+    maximize)."""
+    complete = [
+        r
+        for r in table
+        if r.get("state") == "complete" and isinstance(r.get(metric), (int, float))
+    ]
+    complete.sort(key=lambda r: r[metric], reverse=direction == "maximize")
+    return complete[:k]
+
+
+def best_of_store(directory: str, table, k: int, metric: Optional[str] = None):
+    settings = read_settings(directory)
+    if settings is None:
+        raise UsageError(
+            where="--best {}".format(k),
+            problem="{} is not an optimization store (no study)".format(directory),
+            fix="use --sort COLUMN for the stores of 'hpreg run'",
+        )
+    name = metric or settings["metrics"][0]
+    direction = settings["directions"][settings["metrics"].index(name)]
+    return best(table, k, name, direction)

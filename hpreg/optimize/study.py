@@ -1,0 +1,288 @@
+"""Optuna's side: the study (storage, sampler, pruner), trial counting and the
+in-process ask/tell loop of ``hpreg.optimize`` for Python objectives."""
+
+import threading
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from hpreg.errors import OptionalDependencyError, Pruned, SearchSpaceError
+from hpreg.optimize.space import Dimension
+
+STALE = "hpreg_stale"  # user attribute of a trial failed because its job died
+JOB = "hpreg_job"
+ERROR = "hpreg_error"
+
+
+def require_optuna():
+    """``optuna``, or an error telling how to install it."""
+    try:
+        import optuna
+    except ImportError:
+        raise OptionalDependencyError(
+            problem="optimizing needs Optuna, which is not installed",
+            fix="pip install hpreg[optuna]",
+        ) from None
+    return optuna
+
+
+def make_storage(text: Optional[str]):
+    """``journal:PATH`` (Optuna's journal file), an RDB URL, or None (in memory)."""
+    if text is None:
+        return None
+    optuna = require_optuna()
+    if text.startswith("journal:"):
+        path = text[len("journal:") :]
+        if not path:
+            raise SearchSpaceError(
+                where="--storage {}".format(text),
+                problem="journal: needs a file path",
+                fix="write journal:runs/study/optuna.journal",
+            )
+        import os
+
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        journal = optuna.storages.journal
+        return journal.JournalStorage(journal.JournalFileBackend(path))
+    if "://" not in text:
+        raise SearchSpaceError(
+            where="--storage {}".format(text),
+            problem="not a storage: expected journal:PATH or a database URL",
+            fix="e.g. journal:runs/q/optuna.journal or postgresql://user@host/db",
+        )
+    return text
+
+
+def make_sampler(
+    name: str,
+    seed: Optional[int],
+    jobs: int,
+    dims: Dict[str, Dimension],
+    options: Optional[Dict[str, Any]] = None,
+):
+    optuna = require_optuna()
+    samplers = optuna.samplers
+    options = dict(options or {})
+    try:
+        if name == "tpe":
+            options.setdefault("constant_liar", jobs > 1)
+            return samplers.TPESampler(seed=seed, **options)
+        if name == "random":
+            return samplers.RandomSampler(seed=seed, **options)
+        if name == "cmaes":
+            return samplers.CmaEsSampler(seed=seed, **options)
+        if name == "qmc":
+            return samplers.QMCSampler(seed=seed, **options)
+        if name == "grid":
+            grid = {n: d.grid() for n, d in dims.items()}
+            return samplers.GridSampler(grid, seed=seed, **options)
+    except TypeError as error:
+        raise SearchSpaceError(
+            where="sampler {}".format(name),
+            problem="bad sampler option: {}".format(error),
+        ) from None
+    raise SearchSpaceError(
+        where="sampler {}".format(name), problem="unknown sampler {!r}".format(name)
+    )
+
+
+def check_sampler_dependencies(name: str) -> None:
+    """cmaes and qmc need packages of their own: say so before any trial."""
+    needs = {"cmaes": "cmaes", "qmc": "scipy"}.get(name)
+    if needs is None:
+        return
+    import importlib.util
+
+    if importlib.util.find_spec(needs) is None:
+        raise OptionalDependencyError(
+            where="sampler {}".format(name),
+            problem="the {} sampler needs the {} package, which is not "
+            "installed".format(name, needs),
+            fix="pip install {}".format(needs),
+        )
+
+
+def make_pruner(name: str):
+    optuna = require_optuna()
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner()
+    return optuna.pruners.NopPruner()
+
+
+def open_study(
+    storage,
+    study_name: Optional[str],
+    directions: Sequence[str],
+    sampler,
+    pruner,
+    load_if_exists: bool = True,
+):
+    optuna = require_optuna()
+    if not load_if_exists and storage is not None and study_name is not None:
+        try:
+            optuna.load_study(study_name=study_name, storage=storage)
+        except KeyError:
+            pass
+        else:
+            raise SearchSpaceError(
+                where="study {}".format(study_name),
+                problem="the study exists already and reload is 0",
+                fix="set reload: 1 to continue it, or give another name",
+            )
+    kwargs = dict(
+        storage=storage,
+        study_name=study_name,
+        sampler=sampler,
+        pruner=pruner,
+        load_if_exists=load_if_exists,
+    )
+    if len(directions) == 1:
+        return optuna.create_study(direction=directions[0], **kwargs)
+    return optuna.create_study(directions=list(directions), **kwargs)
+
+
+def reseed(study, seed: Optional[int], make: Callable[[int], Any]) -> None:
+    """A continued study with a seed gets the seed plus its number of trials, so
+    the sampler does not ask the first trials' points again."""
+    if seed is None:
+        return
+    done = len(study.get_trials(deepcopy=False))
+    if done:
+        study.sampler = make(seed + done)
+
+
+def counted(study) -> int:
+    """Trials that count towards ``n_trials``: complete, pruned and failed (a trial
+    failed because its job died with the coordinator does not count)."""
+    from optuna.trial import TrialState
+
+    done = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    return sum(
+        1
+        for t in study.get_trials(deepcopy=False, states=done)
+        if not t.user_attrs.get(STALE)
+    )
+
+
+def values_of(result: Any, metrics: List[str]) -> Optional[List[float]]:
+    """The objective values in ``result`` (a number, or a dict of metrics); None
+    when a metric is missing or not a number."""
+    if isinstance(result, dict):
+        found = []
+        for metric in metrics:
+            value = result.get(metric)
+            if isinstance(value, str) and value in ("nan", "inf", "-inf"):
+                value = float(value)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                return None
+            found.append(float(value))
+        return found
+    if (
+        len(metrics) == 1
+        and isinstance(result, (int, float))
+        and not isinstance(result, bool)
+    ):
+        return [float(result)]
+    return None
+
+
+def reporting_hook(trial, metric: Optional[str]):
+    """``hpreg.report`` inside an in-process objective: each step's value of
+    ``metric`` goes to the trial; when the pruner says stop, ``Pruned``."""
+
+    def hook(step, values):
+        if metric is None or step is None or metric not in values:
+            return
+        value = values[metric]
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return
+        trial.report(float(value), int(step))
+        if trial.should_prune():
+            raise Pruned(step)
+
+    return hook
+
+
+def run_in_process(
+    study,
+    objective: Callable[[Dict[str, Any]], Any],
+    dims: Dict[str, Dimension],
+    space_function: Optional[Callable],
+    fixed: Dict[str, Any],
+    metrics: List[str],
+    n_trials: int,
+    jobs: int = 1,
+) -> None:
+    """Ask, call ``objective(point)`` in this process (``jobs`` threads), tell;
+    until ``n_trials`` trials count in the study."""
+    optuna = require_optuna()
+    from hpreg.run.report import set_hook
+
+    TrialState = optuna.trial.TrialState
+    distributions = {n: d.distribution() for n, d in dims.items()}
+    metric = metrics[0] if len(metrics) == 1 else None
+    lock = threading.Lock()
+    budget = [n_trials - counted(study)]
+    errors: List[BaseException] = []
+    told = [0, 0]  # trials told, trials failed
+
+    def one() -> bool:
+        with lock:
+            if budget[0] <= 0:
+                return False
+            budget[0] -= 1
+            trial = study.ask(distributions)
+        point = dict(fixed)
+        if space_function is not None:
+            point.update(space_function(trial))
+        else:
+            point.update(trial.params)
+        previous = set_hook(reporting_hook(trial, metric))
+        state, values = TrialState.COMPLETE, None
+        try:
+            result = objective(point)
+        except (Pruned, optuna.TrialPruned):
+            state = TrialState.PRUNED
+        except Exception as error:  # recorded as failed, as the runner does
+            state = TrialState.FAIL
+            errors.append(error)
+            trial.set_user_attr(ERROR, "{}: {}".format(type(error).__name__, error))
+        finally:
+            set_hook(previous)
+        if state == TrialState.COMPLETE:
+            values = values_of(result, metrics)
+            if values is None:
+                state = TrialState.FAIL
+                problem = (
+                    "the objective returned {!r}, not {} (a number or a dict "
+                    "with it)".format(result, " and ".join(metrics))
+                )
+                errors.append(SearchSpaceError(problem=problem))
+                trial.set_user_attr(ERROR, problem)
+        with lock:
+            if state == TrialState.COMPLETE:
+                study.tell(trial, values if len(values) > 1 else values[0])
+            else:
+                study.tell(trial, state=state)
+            told[0] += 1
+            told[1] += state == TrialState.FAIL
+        return True
+
+    def worker():
+        while one():
+            pass
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if jobs <= 1:
+            worker()
+        else:
+            threads = [threading.Thread(target=worker) for _ in range(jobs)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    if told[0] and told[1] == told[0] and errors:
+        raise errors[-1]  # every trial failed: the objective itself is broken

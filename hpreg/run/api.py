@@ -1,0 +1,118 @@
+"""``hpreg.run``: run a sweep's points as jobs into a run store, from Python or from
+``hpreg run``; returns the rows ``hpreg results --format json`` prints."""
+
+import os
+import shlex
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+
+from hpreg.run.local import FunctionTarget, LocalExecutor, Summary
+from hpreg.run.progress import Progress
+from hpreg.run.rundir import job_id, plain_point
+from hpreg.run.store import RunStore
+
+Target = Union[str, Sequence[str], Callable[[Dict[str, Any]], Any]]
+
+
+def command_of(target: Target):
+    """The command list of ``target`` (a string is split like a shell), or a
+    ``FunctionTarget`` for a function."""
+    if callable(target):
+        return FunctionTarget(target)
+    if isinstance(target, str):
+        command = shlex.split(target)
+    else:
+        command = [str(a) for a in target]
+    if not command:
+        raise ValueError("the command to run is empty")
+    return command
+
+
+def run_points(
+    points: Iterable[Dict[str, Any]],
+    target: Target,
+    store: str,
+    jobs: Optional[int] = None,
+    timeout: Optional[float] = None,
+    max_attempts: int = 1,
+    retry_failed: bool = False,
+    gpus: Optional[Sequence[str]] = None,
+    progress: Optional[bool] = None,
+    stream=None,
+):
+    """Add the points to the store as jobs, run what is not done; returns the
+    ``Summary`` and the open ``RunStore`` (limited to these jobs)."""
+    command = command_of(target)
+    function = command if isinstance(command, FunctionTarget) else None
+    label = function.command if function is not None else command
+    entries = []
+    for point in points:
+        plain = plain_point(point)
+        entries.append((job_id(plain, label), plain, label))
+    run_store = RunStore(store)
+    try:
+        run_store.add_jobs(entries)
+        run_store.choose([e[0] for e in entries])
+        if retry_failed:
+            run_store.requeue_failed()
+        reporter = None
+        if progress is not False:
+            reporter = Progress(run_store, stream=stream, bar=progress)
+        executor = LocalExecutor(
+            run_store,
+            store,
+            jobs=jobs or os.cpu_count() or 1,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            gpus=gpus,
+            progress=reporter,
+            function=function,
+        )
+        try:
+            summary: Summary = executor.run()
+        finally:
+            if reporter is not None:
+                reporter.close()
+    except BaseException:
+        run_store.close()
+        raise
+    return summary, run_store
+
+
+def run(
+    sweep: Iterable[Dict[str, Any]],
+    target: Target,
+    jobs: Optional[int] = None,
+    store: str = os.path.join("runs", "sweep"),
+    timeout: Optional[float] = None,
+    max_attempts: int = 1,
+    retry_failed: bool = False,
+    gpus: Optional[Sequence[str]] = None,
+    progress: Optional[bool] = False,
+) -> List[Dict[str, Any]]:
+    """Run every point of ``sweep`` as a job and return the results' rows.
+
+    ``target`` is a command (a list, or a string split like a shell; ``{config}``,
+    ``{run_dir}`` and ``{id}`` are replaced) or a function called in a worker
+    process with the point, whose return value (a number, or a dict of metrics) is
+    the job's result. Jobs already done in ``store`` are not run again; failed ones
+    only with ``retry_failed``. ``jobs`` defaults to the number of CPUs.
+    """
+    from hpreg.run.results import rows
+
+    summary, run_store = run_points(
+        sweep,
+        target,
+        store,
+        jobs=jobs,
+        timeout=timeout,
+        max_attempts=max_attempts,
+        retry_failed=retry_failed,
+        gpus=gpus,
+        progress=progress,
+    )
+    try:
+        if summary.interrupted:
+            raise KeyboardInterrupt
+        return rows(run_store)
+    finally:
+        run_store.close()

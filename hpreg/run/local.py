@@ -1,0 +1,519 @@
+"""The local executor: one coordinator process keeps N job processes busy and is the
+store's writer for them; jobs write only into their run directory.
+
+A runner that dies (kill -9) loses nothing: the next runner finds its jobs stale,
+re-attaches to those still running, records those that ended meanwhile from their
+run directory, and queues again those that never started or were killed.
+"""
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from hpreg.run import rundir
+from hpreg.run.store import RunStore
+
+HEARTBEAT = 5.0  # seconds between a runner's heartbeats
+STALE_AFTER = 20.0  # a runner silent this long is dead (detected within 30 s)
+LAUNCH_GRACE = 2.0  # a claimed job without a pid file yet may still be starting
+STOP_GRACE = float(os.environ.get("HPREG_STOP_GRACE", "10"))
+KILL_GRACE = 5.0  # after a timeout's SIGTERM
+HOST = socket.gethostname()
+
+
+class FunctionTarget:
+    """A Python function run in a forked worker process with the point."""
+
+    def __init__(self, function: Callable[[Dict[str, Any]], Any]):
+        self.function = function
+        module = getattr(function, "__module__", None) or "?"
+        name = getattr(function, "__qualname__", None) or repr(function)
+        self.command = ["python-function", "{}:{}".format(module, name)]
+
+
+class Summary:
+    """What one ``run`` did: counts by state afterwards, the failed jobs, and
+    whether it was interrupted."""
+
+    def __init__(self, counts, failed, interrupted, launched):
+        self.counts = counts
+        self.launched = launched
+        self.failed = failed
+        self.interrupted = interrupted
+
+
+def process_alive(pid: int, marker: Optional[str] = None) -> bool:
+    """``pid`` runs (a zombie does not); with ``marker``, only if its command line
+    holds it (so a recycled pid is not taken for our job)."""
+    stat = "/proc/{}/stat".format(pid)
+    if os.path.exists("/proc/self/stat"):
+        try:
+            with open(stat, "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        if state in (b"Z", b"X"):
+            return False
+        if marker is not None:
+            try:
+                with open("/proc/{}/cmdline".format(pid), "rb") as f:
+                    return marker.encode() in f.read().split(b"\0")
+            except OSError:
+                return False
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def runner_dead(runner: Dict[str, Any], now: Optional[float] = None) -> bool:
+    """A runner is dead when its process is gone (same host) or it has been silent
+    for ``STALE_AFTER`` seconds."""
+    now = time.time() if now is None else now
+    if runner["heartbeat"] < now - STALE_AFTER:
+        return True
+    return runner["host"] == HOST and not process_alive(runner["pid"])
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class _Handle:
+    """A job being watched: our child (``proc``), or a job re-attached from a dead
+    runner (``proc`` is None: we watch its pid)."""
+
+    def __init__(self, job, run_dir, pid, proc=None, start=None, gpu=None):
+        self.job = job
+        self.run_dir = run_dir
+        self.pid = pid
+        self.proc = proc
+        self.start = start if start is not None else time.time()
+        self.gpu = gpu
+        self.deadline = None
+        self.kill_at = None
+        self.timed_out = False
+        self.interrupted = False
+        self.pidfd = None
+        if hasattr(os, "pidfd_open"):
+            try:
+                self.pidfd = os.pidfd_open(pid)
+            except OSError:
+                self.pidfd = None
+
+    def ended(self) -> bool:
+        if self.proc is not None:
+            if hasattr(self.proc, "poll"):
+                return self.proc.poll() is not None
+            return self.proc.exitcode is not None  # a multiprocessing.Process
+        return not process_alive(self.pid, self.run_dir)
+
+    def close(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+        if self.proc is not None and not hasattr(self.proc, "poll"):
+            self.proc.join(0)
+
+
+class LocalExecutor:
+    """Runs the queued jobs of ``store`` (limited to ``ids``) with ``jobs`` processes
+    at once; ``root`` holds the run directories. ``target`` is a command (the jobs'
+    own) or a ``FunctionTarget``."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        root: str,
+        jobs: int = 1,
+        timeout: Optional[float] = None,
+        max_attempts: int = 1,
+        gpus: Optional[Sequence[str]] = None,
+        progress=None,
+        function: Optional[FunctionTarget] = None,
+        cwd: Optional[str] = None,
+        driver=None,
+    ):
+        self.store = store
+        self.root = os.path.abspath(root)
+        self.slots = max(1, jobs)
+        self.free_gpus = list(gpus) if gpus else None
+        if self.free_gpus is not None:
+            self.slots = min(self.slots, len(self.free_gpus))
+        self.timeout = timeout
+        self.max_attempts = max(1, max_attempts)
+        self.progress = progress
+        self.function = function
+        self.cwd = cwd or os.getcwd()
+        # adds jobs as slots free (``feed()``), watches running ones (``tick``), hears
+        # each end (``ended``): the optimizer's ask/tell loop (hpreg.optimize)
+        self.driver = driver
+        self.runner = uuid.uuid4().hex
+        self.running: Dict[str, _Handle] = {}
+        self.launched = 0
+        self.signals = 0
+        self.stop_started: Optional[float] = None
+        self.stop_level = 0
+        self._git = None
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        os.set_blocking(self._wake_r, False)
+
+    # -- the loop ----------------------------------------------------------------------
+    def run(self) -> Summary:
+        store = self.store
+        store.register(self.runner, HOST, os.getpid())
+        previous = self._install_signals()
+        try:
+            next_beat = 0.0
+            while True:
+                now = time.time()
+                waiting_for_stale = False
+                if now >= next_beat:
+                    store.heartbeat(self.runner)
+                    waiting_for_stale = not self.signals and self._recover()
+                    next_beat = now + (LAUNCH_GRACE if waiting_for_stale else HEARTBEAT)
+                if self.signals:
+                    self._stop(now)
+                else:
+                    while len(self.running) < self.slots:
+                        job = store.claim(self.runner)
+                        if job is None and self.driver is not None:
+                            if self.driver.feed():
+                                job = store.claim(self.runner)
+                        if job is None:
+                            break
+                        self._launch(job)
+                if not self.running:
+                    if self.signals or not (waiting_for_stale or self._stale_left()):
+                        break
+                self._wait(
+                    max(0.0, min(next_beat, self._next_deadline()) - time.time())
+                )
+                self._reap()
+                if self.driver is not None and not self.signals:
+                    self.driver.tick(self.running)
+        finally:
+            self._restore_signals(previous)
+            store.unregister(self.runner)
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+        counts = store.counts()
+        return Summary(counts, store.jobs("failed"), bool(self.signals), self.launched)
+
+    def _stale_left(self) -> bool:
+        """Running jobs of dead runners remain (waiting for their launch grace)."""
+        return bool(self.store.stale_jobs(runner_dead))
+
+    def _next_deadline(self) -> float:
+        times = [time.time() + getattr(self.driver, "interval", 1.0)]
+        for handle in self.running.values():
+            for t in (handle.deadline, handle.kill_at):
+                if t is not None:
+                    times.append(t)
+        if self.stop_started is not None:
+            times.append(self.stop_started + STOP_GRACE * (self.stop_level))
+        return min(times)
+
+    def _wait(self, timeout: float) -> None:
+        fds = [self._wake_r]
+        polled = False
+        for handle in self.running.values():
+            if handle.pidfd is not None:
+                fds.append(handle.pidfd)
+            else:
+                polled = True
+        if polled:
+            timeout = min(timeout, 0.05)
+        try:
+            ready, _, _ = select.select(fds, [], [], timeout)
+        except InterruptedError:  # pragma: no cover (PEP 475 retries)
+            ready = []
+        if self._wake_r in ready:
+            try:
+                while os.read(self._wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+
+    def _reap(self) -> None:
+        now = time.time()
+        for job_id, handle in list(self.running.items()):
+            if handle.ended():
+                del self.running[job_id]
+                self._finish(handle)
+                continue
+            if handle.deadline is not None and now >= handle.deadline:
+                handle.timed_out = True
+                handle.deadline = None
+                handle.kill_at = now + KILL_GRACE
+                _signal_group(handle.pid, signal.SIGTERM)
+            elif handle.kill_at is not None and now >= handle.kill_at:
+                handle.kill_at = None
+                _signal_group(handle.pid, signal.SIGKILL)
+
+    # -- starting ----------------------------------------------------------------------
+    def _launch(self, job) -> None:
+        run_dir = os.path.join(self.root, job.id)
+        try:
+            config = rundir.prepare(run_dir, job.point, job.command, job.attempts)
+        except BaseException:
+            self.store.finish(job.id, self.runner, "queued")
+            raise
+        if self._git is None:
+            self._git = rundir.git_state(self.cwd)
+        gpu = self.free_gpus.pop(0) if self.free_gpus is not None else None
+        env = dict(os.environ)
+        env.update(
+            HPREG_CONFIG=config,
+            HPREG_RUN_DIR=run_dir,
+            HPREG_RUN_ID=job.id,
+        )
+        if gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+        meta = rundir.new_meta(0, job.attempts, self._git)
+        if self.function is not None:
+            proc = _fork_function(
+                self.function.function, job.point, run_dir, env, self.cwd
+            )
+            pid = proc.pid
+        else:
+            argv = [rundir.fill(a, config, run_dir, job.id) for a in job.command]
+            with (
+                open(os.path.join(run_dir, rundir.STDOUT), "wb") as out,
+                open(os.path.join(run_dir, rundir.STDERR), "wb") as err,
+            ):
+                try:
+                    proc = subprocess.Popen(
+                        ["sh", "-c", rundir.WRAPPER, "hpreg-job", run_dir] + argv,
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=err,
+                        env=env,
+                        cwd=self.cwd,
+                        start_new_session=True,
+                    )
+                except OSError:
+                    if gpu is not None:
+                        self.free_gpus.append(gpu)
+                    self.store.finish(job.id, self.runner, "queued")
+                    raise
+            pid = proc.pid
+        meta["pid"] = pid
+        rundir.write_meta(run_dir, meta)
+        handle = _Handle(job, run_dir, pid, proc, start=meta["start"], gpu=gpu)
+        if self.timeout is not None:
+            handle.deadline = handle.start + self.timeout
+        self.running[job.id] = handle
+        self.launched += 1
+        if self.progress is not None:
+            self.progress.started(job)
+
+    # -- ending --------------------------------------------------------------------------
+    def _finish(self, handle: _Handle, adopted_end: Optional[float] = None) -> None:
+        handle.close()
+        if handle.gpu is not None:
+            self.free_gpus.append(handle.gpu)
+        job, run_dir = handle.job, handle.run_dir
+        code = rundir.read_exit_code(run_dir)
+        if code is None and handle.proc is not None and hasattr(handle.proc, "poll"):
+            returncode = handle.proc.returncode
+            # a wrapper killed by a signal wrote nothing; one that exited did
+            code = returncode if returncode is not None and returncode >= 0 else None
+        end = rundir.exit_time(run_dir) or adopted_end or time.time()
+        error = None
+        if handle.interrupted and code != 0:
+            state = "interrupted"
+        elif handle.timed_out:
+            state = "failed"
+            error = "timed out after {:g} s".format(self.timeout)
+            stderr = rundir.tail(os.path.join(run_dir, rundir.STDERR))
+            if stderr:
+                error += "\n" + stderr
+        elif os.path.exists(os.path.join(run_dir, rundir.PRUNE)):
+            state = "pruned"  # the optimizer's pruner stopped it (hpreg.optimize)
+        elif code == 0:
+            state = "done"
+        elif code is None:
+            state = "interrupted"  # killed with its wrapper: it did not end by itself
+        else:
+            state = "failed"
+            error = rundir.tail(os.path.join(run_dir, rundir.STDERR))
+        if state == "failed" and job.tries < self.max_attempts and not self.signals:
+            state = "queued"  # --max-attempts: try again in this run
+        metrics = rundir.read_metrics(run_dir)
+        meta = rundir.read_meta(run_dir)
+        meta.update(end=end, exit_code=code)
+        if os.path.isdir(run_dir):
+            rundir.write_meta(run_dir, meta)
+        self.store.finish(
+            job.id,
+            self.runner,
+            state,
+            exit_code=code,
+            end=end,
+            error=error,
+            metrics=metrics,
+            start=meta.get("start"),
+        )
+        if self.progress is not None:
+            self.progress.ended(job, state, code, end - (meta.get("start") or end))
+        if self.driver is not None:
+            self.driver.ended(job, state, run_dir, metrics, error)
+
+    def _recover(self) -> bool:
+        """Adopt the running jobs of dead runners. Returns True when some may still be
+        starting (no pid file yet): they are looked at again shortly."""
+        waiting = False
+        now = time.time()
+        for job in self.store.stale_jobs(runner_dead):
+            run_dir = os.path.join(self.root, job.id)
+            code = rundir.read_exit_code(run_dir)
+            pid = rundir.read_pid(run_dir)
+            if code is None and pid is None and now - (job.claimed or 0) < LAUNCH_GRACE:
+                waiting = True
+                continue
+            if not self.store.adopt(job.id, job.runner, self.runner):
+                continue  # another runner took it first
+            job = self.store.get(job.id)
+            start = rundir.read_meta(run_dir).get("start")
+            if code is None and pid is not None and process_alive(pid, run_dir):
+                handle = _Handle(job, run_dir, pid, start=start)
+                self.running[job.id] = handle  # re-attached: watched, never restarted
+                if self.progress is not None:
+                    self.progress.started(job)
+                continue
+            handle = _Handle(job, run_dir, pid or 0, start=start)
+            self._finish(handle)
+        return waiting
+
+    # -- Ctrl-C --------------------------------------------------------------------------
+    def _install_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        previous = {}
+
+        def on_signal(signum, frame):
+            self.signals += 1
+            try:
+                os.write(self._wake_w, b"x")
+            except OSError:
+                pass
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, on_signal)
+        return previous
+
+    def _restore_signals(self, previous) -> None:
+        if previous:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _stop(self, now: float) -> None:
+        """First signal: SIGINT to every job, SIGTERM after STOP_GRACE, SIGKILL after
+        twice that; a second signal kills at once."""
+        if self.stop_started is None:
+            self.stop_started = now
+            self.stop_level = 1
+            if self.progress is not None:
+                self.progress.message(
+                    "interrupted: stopping {} running job(s) (Ctrl-C again to "
+                    "kill them)".format(len(self.running))
+                )
+            for handle in self.running.values():
+                handle.interrupted = True
+                _signal_group(handle.pid, signal.SIGINT)
+            return
+        if self.signals > 1 or now >= self.stop_started + 2 * STOP_GRACE:
+            for handle in self.running.values():
+                handle.interrupted = True
+                _signal_group(handle.pid, signal.SIGKILL)
+            self.stop_level = 3
+        elif self.stop_level == 1 and now >= self.stop_started + STOP_GRACE:
+            for handle in self.running.values():
+                _signal_group(handle.pid, signal.SIGTERM)
+            self.stop_level = 2
+
+
+def _fork_function(function, point, run_dir, env, cwd):
+    """Run ``function(point)`` in a forked worker process, as a command would run:
+    its own session, output into the run dir, the exit status written atomically."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    process = context.Process(
+        target=_function_job, args=(function, point, run_dir, env, cwd), daemon=False
+    )
+    process.start()
+    return process
+
+
+def _function_job(function, point, run_dir, env, cwd):  # pragma: no cover (child)
+    import traceback
+
+    os.setsid()
+    _die_with_parent()
+    with open(os.path.join(run_dir, rundir.PID), "w") as f:
+        f.write("{}\n".format(os.getpid()))
+    for fd, name in ((1, rundir.STDOUT), (2, rundir.STDERR)):
+        target = os.open(
+            os.path.join(run_dir, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644
+        )
+        os.dup2(target, fd)
+        os.close(target)
+    # sys.stdout may be another object than fd 1 (pytest's capture, an IDE's)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    code = 0
+    try:
+        result = function(dict(point))
+        from hpreg.run.report import report
+
+        if isinstance(result, dict):
+            report(**result)
+        elif isinstance(result, (int, float)) and not isinstance(result, bool):
+            report(result=result)
+        elif result is not None:
+            report(result=result)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    from hpreg.io.files import write_atomic
+
+    write_atomic(os.path.join(run_dir, rundir.EXIT), "{}\n".format(code))
+    os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Linux: the worker gets SIGKILL when its runner dies (no orphan runs unseen)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass

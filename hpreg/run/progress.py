@@ -1,0 +1,133 @@
+"""Progress of a sweep: a tqdm bar on a terminal, one plain line per finished job
+otherwise; the same counts line ``hpreg status`` prints."""
+
+import sys
+import time
+from typing import Dict, Optional
+
+
+def format_seconds(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return "{}:{:02d}:{:02d}".format(hours, minutes, seconds)
+    return "{:02d}:{:02d}".format(minutes, seconds)
+
+
+def counts_text(counts: Dict[str, int]) -> str:
+    """``3 done, 1 failed, 2 running, 4 left`` (left: queued or interrupted)."""
+    left = counts.get("queued", 0) + counts.get("interrupted", 0)
+    text = "{} done, {} failed, {} running, {} left".format(
+        counts.get("done", 0), counts.get("failed", 0), counts.get("running", 0), left
+    )
+    if counts.get("pruned"):
+        text += ", {} pruned".format(counts["pruned"])
+    return text
+
+
+def progress_line(
+    counts: Dict[str, int], elapsed: Optional[float], eta: Optional[float]
+) -> str:
+    total = sum(counts.values())
+    finished = counts.get("done", 0) + counts.get("failed", 0) + counts.get("pruned", 0)
+    percent = 100 * finished // total if total else 100
+    if finished == total:
+        return "{}/{} finished (100%): {}; took {}".format(
+            finished, total, counts_text(counts), format_seconds(elapsed)
+        )
+    return "{}/{} finished ({}%): {}; elapsed {}, ETA {}".format(
+        finished,
+        total,
+        percent,
+        counts_text(counts),
+        format_seconds(elapsed),
+        format_seconds(eta) if eta is not None else "?",
+    )
+
+
+class Progress:
+    """Told of each job's start and end by the executor; reads counts from the
+    store. ``bar=None`` chooses: a tqdm bar when ``stream`` is a terminal."""
+
+    def __init__(self, store, stream=None, bar: Optional[bool] = None):
+        self.store = store
+        self.stream = stream if stream is not None else sys.stderr
+        if bar is None:
+            bar = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.use_bar = bar
+        self.begun = time.time()
+        self.finished_here = 0
+        self._bar = None
+        counts = store.counts()
+        self.total = sum(counts.values())
+        self.finished_before = counts["done"] + counts["failed"] + counts["pruned"]
+        if self.use_bar:
+            from tqdm import tqdm
+
+            tqdm.monitor_interval = 0  # no monitor thread: workers may be forked
+            self._tqdm = tqdm
+            self._bar = tqdm(
+                total=self.total,
+                initial=self.finished_before,
+                unit="job",
+                file=self.stream,
+                dynamic_ncols=True,
+                smoothing=0.1,
+            )
+            self._postfix(counts)
+
+    def _postfix(self, counts) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix_str(counts_text(counts), refresh=True)
+
+    def message(self, text: str) -> None:
+        if self._bar is not None:
+            self._tqdm.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def started(self, job) -> None:
+        if self._bar is not None:
+            self._postfix(self.store.counts())
+
+    def ended(self, job, state: str, exit_code, seconds: float) -> None:
+        counts = self.store.counts()
+        if state in ("done", "failed", "pruned"):
+            self.finished_here += 1
+        if self._bar is not None:
+            if state in ("done", "failed", "pruned"):
+                self._bar.update(1)
+            self._postfix(counts)
+            if state == "failed":
+                self.message(
+                    "failed: {} (exit {}) {}".format(
+                        job.id, exit_code, _point_text(job.point)
+                    )
+                )
+            return
+        finished = counts["done"] + counts["failed"] + counts["pruned"]
+        what = state if state != "failed" else "failed (exit {})".format(exit_code)
+        self.message(
+            "[{}/{}] {} {} in {:.1f} s {}; {}".format(
+                finished,
+                sum(counts.values()),
+                job.id,
+                what,
+                seconds,
+                _point_text(job.point),
+                counts_text(counts),
+            )
+        )
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _point_text(point: dict, limit: int = 120) -> str:
+    text = " ".join("{}={}".format(k, v) for k, v in point.items())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,406 @@
+"""The run store: one SQLite file (``hpreg.db``) of jobs and the runners working on
+them. It knows jobs (an id, a point, a command) and states, not sweeps."""
+
+import json
+import os
+import sqlite3
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from hpreg.errors import RunStoreError
+
+STATES = ("queued", "running", "done", "failed", "interrupted", "pruned")
+# 'hprg' in the SQLite header: a database another program wrote is refused unread
+APPLICATION_ID = 0x68707267
+SCHEMA_VERSION = 1
+_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT = 60.0  # seconds a writer waits for another runner's transaction
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    point TEXT NOT NULL,
+    command TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    tries INTEGER NOT NULL DEFAULT 0,
+    runner TEXT,
+    claimed REAL,
+    heartbeat REAL,
+    start REAL,
+    end REAL,
+    exit_code INTEGER,
+    error TEXT,
+    metrics TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
+CREATE TABLE IF NOT EXISTS runners (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started REAL NOT NULL,
+    heartbeat REAL NOT NULL
+);
+"""
+
+_JOB_COLUMNS = (
+    "id, seq, point, command, state, attempts, tries, runner, claimed, heartbeat, "
+    "start, end, exit_code, error, metrics"
+)
+
+
+class Job(dict):
+    """One row of ``jobs``: ``point`` and ``metrics`` as dicts, ``command`` as a list."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _job(row: Sequence[Any]) -> Job:
+    names = [n.strip() for n in _JOB_COLUMNS.split(",")]
+    job = Job(zip(names, row))
+    job["point"] = json.loads(job["point"])
+    job["command"] = json.loads(job["command"])
+    job["metrics"] = json.loads(job["metrics"]) if job["metrics"] else {}
+    return job
+
+
+class RunStore:
+    """The jobs of one run directory in ``<dir>/hpreg.db`` (SQLite, WAL mode).
+
+    Contract:
+
+    - Every state change is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``),
+      so a crash at any moment (kill -9, power loss) leaves the store as it was
+      before or after that change, never between.
+    - Process safety: any number of processes on one machine may open the same
+      store; ``claim`` hands each queued job to exactly one of them. SQLite's
+      locks do not hold on network filesystems (NFS, SMB): do not share a store
+      between machines.
+    - Thread safety: none. Use one ``RunStore`` per thread.
+    - What survives a crash: every committed row. A job recorded ``running`` by a
+      runner that died stays so until another runner finds that runner stale
+      (``stale_jobs``) and adopts the job (``adopt``); finishing is guarded by the
+      runner's id, so a job is never finished twice.
+    - Opening a file that is not an hpreg store (another program's database,
+      garbage) raises ``RunStoreError`` and leaves the file byte for byte as it was.
+    """
+
+    def __init__(self, directory: str, create: bool = True):
+        self.directory = str(directory)
+        self.path = os.path.join(self.directory, "hpreg.db")
+        if not create and not os.path.exists(self.path):
+            raise RunStoreError(
+                where=self.directory,
+                problem="no run store here (no hpreg.db)",
+                fix="give the folder 'hpreg run' wrote (--store DIR, default "
+                "runs/<sweep file stem>)",
+                path=self.path,
+            )
+        fresh = self._check_header()
+        if create:
+            os.makedirs(self.directory, exist_ok=True)
+        self._db = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT, isolation_level=None
+        )
+        try:
+            self._open(fresh)
+        except BaseException:
+            self._db.close()
+            raise
+
+    # -- opening ---------------------------------------------------------------------
+    def _refuse(self, problem: str) -> RunStoreError:
+        return RunStoreError(
+            where=self.path,
+            problem=problem,
+            fix="give another --store folder, or move this file away (hpreg left "
+            "it as it was)",
+            path=self.path,
+        )
+
+    def _check_header(self) -> bool:
+        """True when there is no store yet; refuses a file that is not one, reading
+        its header only (opening it with SQLite could write to it)."""
+        for _ in range(50):
+            try:
+                with open(self.path, "rb") as f:
+                    header = f.read(100)
+            except FileNotFoundError:
+                return True
+            if len(header) == 0:
+                return True  # created by a runner starting at the same moment
+            if len(header) == 100:
+                break
+            time.sleep(0.02)  # being written by another runner
+        if header[:16] != _MAGIC:
+            raise self._refuse("not an SQLite database (corrupted, or another file)")
+        application = int.from_bytes(header[68:72], "big")
+        if application not in (0, APPLICATION_ID):
+            raise self._refuse("an SQLite database of another program, not hpreg's")
+        return False
+
+    def _open(self, fresh: bool) -> None:
+        db = self._db
+        try:
+            # read before anything writes: a foreign or broken file stays untouched
+            tables = {
+                row[0]
+                for row in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                )
+            }
+            application = db.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise self._refuse("cannot be read: {}".format(error)) from None
+        if application == 0 and tables:
+            raise self._refuse(
+                "an SQLite database of another program (tables: {}), not "
+                "hpreg's".format(", ".join(sorted(tables)))
+            )
+        if application == APPLICATION_ID:
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as error:
+                raise self._refuse("cannot be read: {}".format(error)) from None
+            if version > SCHEMA_VERSION:
+                raise self._refuse(
+                    "written by a newer hpreg (store version {})".format(version)
+                )
+            try:
+                db.execute("PRAGMA quick_check").fetchall()
+            except sqlite3.DatabaseError as error:
+                raise self._refuse("cannot be read: {}".format(error)) from None
+        else:  # a new store (or one being created by another runner right now)
+            with self._transaction():
+                db.execute("PRAGMA application_id = {}".format(APPLICATION_ID))
+                db.execute("PRAGMA user_version = {}".format(SCHEMA_VERSION))
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+        db.execute("PRAGMA journal_mode = WAL")
+        # WAL + NORMAL: a commit survives a process crash; power loss may lose the
+        # last commits, never corrupt the file
+        db.execute("PRAGMA synchronous = NORMAL")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+    # -- jobs ------------------------------------------------------------------------
+    def add_jobs(self, jobs: Iterable[Tuple[str, Dict[str, Any], List[str]]]) -> int:
+        """Add ``(id, point, command)`` jobs as queued; ids already there are kept as
+        they are (a job done stays done). Returns how many were new."""
+        with self._transaction():
+            seq = self._db.execute("SELECT COALESCE(MAX(seq), -1) FROM jobs").fetchone()
+            seq = seq[0]
+            added = 0
+            for job_id, point, command in jobs:
+                seq += 1
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO jobs (id, seq, point, command) "
+                    "VALUES (?, ?, ?, ?)",
+                    (job_id, seq, json.dumps(point), json.dumps(command)),
+                )
+                added += cursor.rowcount
+        return added
+
+    def choose(self, ids: Optional[Sequence[str]]) -> None:
+        """Limit ``claim``, ``counts``, ``jobs`` and ``requeue_failed`` to the jobs
+        ``ids`` (this connection only; None lifts the limit)."""
+        self._db.execute("DROP TABLE IF EXISTS temp.chosen")
+        self._chosen = ids is not None
+        if ids is not None:
+            self._db.execute("CREATE TEMP TABLE chosen (id TEXT PRIMARY KEY)")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO temp.chosen VALUES (?)", ((i,) for i in ids)
+            )
+
+    _chosen = False
+
+    def _only(self, glue: str = "AND") -> str:
+        return (
+            " {} id IN (SELECT id FROM temp.chosen)".format(glue)
+            if self._chosen
+            else ""
+        )
+
+    def claim(self, runner: str) -> Optional[Job]:
+        """Atomically take the first queued (or interrupted) job for ``runner``,
+        marking it running; None when there is none."""
+        now = time.time()
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT id FROM jobs WHERE state IN ('queued', 'interrupted')"
+                + self._only()
+                + " ORDER BY seq LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "UPDATE jobs SET state='running', runner=?, claimed=?, heartbeat=?, "
+                "start=NULL, end=NULL, exit_code=NULL, error=NULL, "
+                "attempts=attempts+1, tries=tries+1 WHERE id=?",
+                (runner, now, now, row[0]),
+            )
+            return self._get(row[0])
+
+    def started(self, job_id: str, runner: str, start: float) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE jobs SET start=? WHERE id=? AND runner=? AND state='running'",
+                (start, job_id, runner),
+            )
+
+    def finish(
+        self,
+        job_id: str,
+        runner: str,
+        state: str,
+        exit_code: Optional[int] = None,
+        end: Optional[float] = None,
+        error: Optional[str] = None,
+        metrics: Optional[Dict[str, Any]] = None,
+        start: Optional[float] = None,
+    ) -> bool:
+        """Record the end of ``runner``'s running job; False (nothing written) when
+        the job is not ``runner``'s running job any more."""
+        if state not in STATES or state == "running":
+            raise ValueError("cannot finish a job as {!r}".format(state))
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE jobs SET state=?, exit_code=?, end=?, error=?, metrics=?, "
+                "start=COALESCE(?, start), runner=NULL, heartbeat=NULL "
+                "WHERE id=? AND runner=? AND state='running'",
+                (
+                    state,
+                    exit_code,
+                    end if end is not None else time.time(),
+                    error,
+                    json.dumps(metrics) if metrics else None,
+                    start,
+                    job_id,
+                    runner,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def requeue_failed(self) -> int:
+        """Queue failed jobs again (``--retry-failed``); returns how many."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE jobs SET state='queued', tries=0 WHERE state='failed'"
+                + self._only()
+            )
+            return cursor.rowcount
+
+    def _get(self, job_id: str) -> Optional[Job]:
+        row = self._db.execute(
+            "SELECT {} FROM jobs WHERE id=?".format(_JOB_COLUMNS), (job_id,)
+        ).fetchone()
+        return _job(row) if row else None
+
+    def get(self, job_id: str) -> Optional[Job]:
+        return self._get(job_id)
+
+    def jobs(self, state: Optional[str] = None) -> List[Job]:
+        """Every job in the order they were added (or those in ``state``)."""
+        query = "SELECT {} FROM jobs WHERE 1".format(_JOB_COLUMNS) + self._only()
+        args: Tuple = ()
+        if state is not None:
+            query += " AND state=?"
+            args = (state,)
+        return [_job(row) for row in self._db.execute(query + " ORDER BY seq", args)]
+
+    def counts(self) -> Dict[str, int]:
+        """The number of jobs in each state (every state listed, 0 included)."""
+        counts = dict.fromkeys(STATES, 0)
+        for state, n in self._db.execute(
+            "SELECT state, COUNT(*) FROM jobs" + self._only("WHERE") + " GROUP BY state"
+        ):
+            counts[state] = n
+        return counts
+
+    # -- runners ---------------------------------------------------------------------
+    def register(self, runner: str, host: str, pid: int) -> None:
+        now = time.time()
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO runners (id, host, pid, started, heartbeat) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (runner, host, pid, now, now),
+            )
+
+    def unregister(self, runner: str) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM runners WHERE id=?", (runner,))
+
+    def heartbeat(self, runner: str) -> None:
+        """Refresh ``runner``'s heartbeat and that of its running jobs."""
+        now = time.time()
+        with self._transaction():
+            self._db.execute("UPDATE runners SET heartbeat=? WHERE id=?", (now, runner))
+            self._db.execute(
+                "UPDATE jobs SET heartbeat=? WHERE runner=? AND state='running'",
+                (now, runner),
+            )
+
+    def runners(self) -> List[Dict[str, Any]]:
+        return [
+            dict(zip(("id", "host", "pid", "started", "heartbeat"), row))
+            for row in self._db.execute(
+                "SELECT id, host, pid, started, heartbeat FROM runners"
+            )
+        ]
+
+    def stale_jobs(self, dead: Callable[[Dict[str, Any]], bool]) -> List[Job]:
+        """Running jobs whose runner is gone: unregistered, or ``dead(runner)``."""
+        live = {r["id"] for r in self.runners() if not dead(r)}
+        rows = self._db.execute(
+            "SELECT {} FROM jobs WHERE state='running' ORDER BY seq".format(
+                _JOB_COLUMNS
+            )
+        )
+        return [job for job in map(_job, rows) if job.runner not in live]
+
+    def adopt(self, job_id: str, old_runner: Optional[str], runner: str) -> bool:
+        """Take over a stale running job (only if ``old_runner`` still holds it)."""
+        now = time.time()
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE jobs SET runner=?, heartbeat=? WHERE id=? AND state='running' "
+                "AND runner IS ?",
+                (runner, now, job_id, old_runner),
+            )
+            if old_runner is not None:
+                self._db.execute("DELETE FROM runners WHERE id=?", (old_runner,))
+            return cursor.rowcount == 1
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception): the write
+    lock is taken up front, so two runners never both read a job as queued."""
+
+    def __init__(self, db):
+        self._db = db
+
+    def __enter__(self):
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")
