@@ -2,6 +2,8 @@
 
 - ``hpreg run -j 1`` over 50 jobs of ``python -c pass``: at most 1.3x a bare loop of
   ``subprocess.run`` of the same command (the store and run directories are cheap);
+- beside it, Hydra multirun of a trivial task over as many points, when hydra-core
+  is importable (measured, no target: its basic launcher runs jobs in-process);
 - ``hpreg run -j 2`` over 20 jobs of ``sleep 0.5``: at most 1.2x 5 seconds.
 
 Each ``hpreg run`` is timed from the command line (interpreter start included), in a
@@ -55,6 +57,46 @@ def bare_loop(folder, n, command):
     return time.perf_counter() - start
 
 
+HYDRA_TASK = """
+import hydra
+
+
+@hydra.main(version_base=None, config_path=None)
+def main(cfg):
+    pass
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def hydra_multirun(folder, n):
+    """Hydra multirun of a trivial task over ``i=0..n-1`` (its basic launcher runs
+    the jobs in one process), timed from the command line like ``hpreg run``; None
+    without hydra-core."""
+    try:
+        import hydra  # noqa: F401
+    except ImportError:
+        return None
+    task = os.path.join(folder, "hydra_task.py")
+    with open(task, "w") as f:
+        f.write(HYDRA_TASK)
+    argv = [
+        sys.executable,
+        task,
+        "--multirun",
+        "+i=" + ",".join(str(i) for i in range(n)),
+        "hydra.sweep.dir=" + tempfile.mkdtemp(dir=folder),
+    ]
+    start = time.perf_counter()
+    result = subprocess.run(argv, cwd=folder, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit("hydra multirun failed:\n" + result.stderr)
+    return elapsed
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer jobs")
@@ -83,6 +125,16 @@ def main(argv=None):
             )
         )
         results.append(ratio <= 1.3)
+        hydra = hydra_multirun(folder, n_pass)
+        if hydra is None:
+            print("hydra-core not installed: skipped")
+        else:
+            print(
+                "  hydra multirun of a trivial task: {:.2f} s ({:.1f} ms/job); "
+                "hpreg run / hydra = {:.2f}x (measured, no target)".format(
+                    hydra, 1e3 * hydra / n_pass, ours / hydra
+                )
+            )
 
         ideal = n_sleep * 0.5 / 2
         took = hpreg_run(folder, n_sleep, 2, ["sleep", "0.5"])

@@ -272,3 +272,13 @@ class Pruned(SystemExit):
 
 class ScanWarning(UserWarning):
     """A file skipped by a scan (it does not parse), naming path and line."""
+
+
+class MissingExtraError(HpregError, ImportError):
+    """An optional feature whose package is not installed; ``extra`` names the
+    ``hpreg[...]`` extra that installs it, ``package`` the missing package."""
+
+
+class ExecutorError(HpregError, RuntimeError):
+    """An executor that cannot submit or watch jobs (``sbatch`` failed, the dask
+    scheduler is unreachable); ``executor`` names it."""

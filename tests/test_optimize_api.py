@@ -8,7 +8,8 @@ import pytest
 
 import hpreg
 
-optuna = pytest.importorskip("optuna")
+import optuna  # noqa: E402 (a dev requirement: CI tests the extra)
+
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 SQUARE = {"x": {"low": -5.0, "high": 5.0}, "y": {"low": -5.0, "high": 5.0}}

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-pytest.importorskip("optuna")
+import optuna  # noqa: E402,F401 (a dev requirement: CI tests the extra)
 
 JOB = textwrap.dedent(
     """\
@@ -219,3 +219,33 @@ def test_user_errors_are_one_line(project, args, message):
     assert len(lines) == 1 and lines[0].startswith("hpreg: error: "), done.stderr
     assert message in lines[0]
     assert not (project / "count.txt").exists()  # no trial started
+
+
+def test_history_and_importance_plots_of_a_study(project):
+    done = hpreg_optimize(
+        project, "--metric", "val_loss", "--n-trials", 4, "--seed", 1, "-j", 2
+    )
+    assert done.returncode == 0, done.stderr
+    for kind in ("history", "importance"):
+        out = project / "{}.png".format(kind)
+        drawn = subprocess.run(
+            [sys.executable, "-m", "hpreg", "results", "runs/optimize", "--plot"]
+            + [kind, str(out)],
+            cwd=str(project),
+            env=_env(project),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert drawn.returncode == 0, drawn.stderr
+        assert drawn.stdout == "{} of 4 complete trials written to {}\n".format(
+            kind, out
+        )
+        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_study_plots_need_an_optimization_store(cli, tmp_path):
+    (tmp_path / "runs").mkdir()
+    code, out, err = cli("results", tmp_path / "runs", "--plot", "history", "h.png")
+    assert code != 0 and out == ""
+    assert err.startswith("hpreg: error: ") and len(err.splitlines()) == 1

@@ -31,7 +31,16 @@ def _modules_after(code, env=None):
 class TestLightImports:
     def test_first_line_of_a_training_job_loads_the_registry_alone(self):
         loaded = _modules_after("from hpreg.m import _\n_('lr', 0.1)")
-        heavy = {"yaml", "argparse", "prettytable", "optuna", "submitit", "dask"}
+        heavy = {
+            "yaml",
+            "argparse",
+            "prettytable",
+            "optuna",
+            "submitit",
+            "dask",
+            "distributed",
+            "matplotlib",
+        }
         assert not loaded & heavy
         assert not {m for m in loaded if m.startswith(("hpreg.sweep", "hpreg.bind"))}
         assert not {m for m in loaded if m.startswith(("hpreg.cli", "hpreg.scan"))}

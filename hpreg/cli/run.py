@@ -69,6 +69,37 @@ def add_run_parsers(commands) -> None:
         metavar="IDS",
         help="device ids, e.g. 0,1: each job gets one in CUDA_VISIBLE_DEVICES",
     )
+    run.add_argument(
+        "--executor",
+        choices=("local", "slurm", "dask"),
+        default="local",
+        help="where jobs run: processes here (default), a Slurm array (needs "
+        "pip install hpreg[slurm]) or a dask cluster (pip install hpreg[dask])",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: the scheduler (tcp://host:8786), or 'local' "
+        "for a LocalCluster of -j workers (the default)",
+    )
+    run.add_argument("--slurm-partition", metavar="NAME")
+    run.add_argument("--slurm-gpus-per-task", type=int, metavar="N")
+    run.add_argument(
+        "--slurm-time", metavar="TIME", help="time limit per job, e.g. 1:00:00"
+    )
+    run.add_argument(
+        "--slurm-array-parallelism",
+        type=int,
+        metavar="N",
+        help="jobs of the array running at once (default: -j)",
+    )
+    run.add_argument(
+        "--slurm-opt",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other sbatch option, e.g. --slurm-opt qos=high (repeatable)",
+    )
     run.add_argument("--unique", action="store_true", help="drop repeated points")
     run.add_argument("--exclude", action="append", default=[], metavar="GLOB")
     run.add_argument("--no-cache", action="store_true")
@@ -98,6 +129,17 @@ def add_run_parsers(commands) -> None:
         type=int,
         metavar="K",
         help="an optimization store: the K best complete trials by the study's metric",
+    )
+    results.add_argument(
+        "--plot",
+        nargs=2,
+        metavar=("X:Y", "OUT"),
+        help="draw metric Y against hyperparameter X into OUT (e.g. out.png), or, "
+        "for an optimization store, 'history' or 'importance' (needs pip install "
+        "hpreg[plot])",
+    )
+    results.add_argument(
+        "--by", metavar="COLUMN", help="with --plot: one line per value of COLUMN"
     )
     results.set_defaults(func=cmd_results)
 
@@ -138,6 +180,65 @@ def _check_options(args) -> None:
         )
 
 
+def _executor_options(args) -> dict:
+    """The chosen executor's own options; another executor's are a usage error."""
+    slurm = {
+        "--slurm-partition": args.slurm_partition,
+        "--slurm-gpus-per-task": args.slurm_gpus_per_task,
+        "--slurm-time": args.slurm_time,
+        "--slurm-array-parallelism": args.slurm_array_parallelism,
+        "--slurm-opt": args.slurm_opt or None,
+    }
+    given = [name for name, value in slurm.items() if value is not None]
+    if args.scheduler is not None:
+        given.append("--scheduler")
+    for name in given:
+        wanted = "dask" if name == "--scheduler" else "slurm"
+        if args.executor != wanted:
+            raise UsageError(
+                where=name,
+                problem="only goes with --executor {}".format(wanted),
+                fix="add --executor {}".format(wanted),
+            )
+    if args.executor != "local" and args.gpus is not None:
+        raise UsageError(
+            where="--gpus",
+            problem="only goes with the local executor",
+            fix="with Slurm, use --slurm-gpus-per-task N",
+        )
+    if args.executor == "dask":
+        return {"scheduler": args.scheduler or "local"}
+    if args.executor != "slurm":
+        return {}
+    for name in ("--slurm-gpus-per-task", "--slurm-array-parallelism"):
+        value = slurm[name]
+        if value is not None and value < 1:
+            raise UsageError(where="{} {}".format(name, value), problem="at least 1")
+    options = {}
+    for item in args.slurm_opt:
+        key, sep, value = item.partition("=")
+        key = key.strip().lstrip("-")
+        if not sep or not key:
+            raise UsageError(
+                where="--slurm-opt {}".format(item),
+                problem="expected KEY=VALUE (an sbatch option)",
+                fix="e.g. --slurm-opt qos=high or --slurm-opt mem=16G",
+            )
+        options[key] = value
+    if args.slurm_time is not None:
+        from hpreg.run.slurm import slurm_minutes
+
+        slurm_minutes(args.slurm_time)  # checked before anything is submitted
+    return {
+        "partition": args.slurm_partition,
+        "gpus_per_task": args.slurm_gpus_per_task,
+        "time": args.slurm_time,
+        "array_parallelism": args.slurm_array_parallelism,
+        "options": options,
+        "cluster": os.environ.get("HPREG_SLURM_CLUSTER", "slurm"),
+    }
+
+
 def cmd_run(args) -> int:
     from hpreg.cli.sweep import build_sweep, reclaim_items, validate_sweep
     from hpreg.run.api import run_points
@@ -151,6 +252,7 @@ def cmd_run(args) -> int:
         )
     _check_options(args)
     gpus = _gpus(args.gpus)
+    executor_options = _executor_options(args)
     reclaim_items(args)
     sweep, stem, path = build_sweep(args)
     if not args.scan:
@@ -175,6 +277,8 @@ def cmd_run(args) -> int:
         retry_failed=args.retry_failed,
         gpus=gpus,
         progress=None,
+        executor=args.executor,
+        executor_options=executor_options,
     )
     try:
         return _report(summary, store, len(points))
@@ -270,5 +374,32 @@ def cmd_results(args) -> int:
         table = results.where(table, args.where)
     if args.sort:
         table = results.sort(table, args.sort)
+    if args.by is not None and args.plot is None:
+        raise UsageError(
+            where="--by {}".format(args.by),
+            problem="--by only goes with --plot",
+            fix="e.g. --plot lr:val_loss out.png --by batch_size",
+        )
+    if args.plot is not None and args.plot[0] in ("history", "importance"):
+        from hpreg.optimize.plots import plot_study
+
+        drawn = plot_study(args.store, args.plot[0], args.plot[1])
+        print(
+            "{} of {} complete trials written to {}".format(
+                args.plot[0], drawn, args.plot[1]
+            )
+        )
+        return 0
+    if args.plot is not None:
+        from hpreg.run.plot import parse_axes, plot
+
+        x, y = parse_axes(args.plot[0])
+        lines = plot(table, x, y, args.plot[1], by=args.by)
+        print(
+            "{} against {} ({} line{}) written to {}".format(
+                y, x, len(lines), "" if len(lines) == 1 else "s", args.plot[1]
+            )
+        )
+        return 0
     print(results.render(table, args.format))
     return 0

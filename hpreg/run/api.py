@@ -5,7 +5,8 @@ import os
 import shlex
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
-from hpreg.run.local import FunctionTarget, LocalExecutor, Summary
+from hpreg.run.base import Executor
+from hpreg.run.local import FunctionTarget, Summary
 from hpreg.run.progress import Progress
 from hpreg.run.rundir import job_id, plain_point
 from hpreg.run.store import RunStore
@@ -27,6 +28,29 @@ def command_of(target: Target):
     return command
 
 
+def make_executor(name: str, store: RunStore, root: str, **options) -> Executor:
+    """The executor ``name`` (``local``, ``slurm``, ``dask``) over ``store``, with
+    the common options (``jobs``, ``timeout``, ``max_attempts``, ``progress``,
+    ``function``, ``cwd``; ``gpus`` for local) and its own (``slurm_*`` for slurm:
+    ``partition``, ``gpus_per_task``, ``time``, ``array_parallelism``, ``options``,
+    ``cluster``; ``scheduler`` for dask)."""
+    if name == "local":
+        from hpreg.run.local import LocalExecutor
+
+        return LocalExecutor(store, root, **options)
+    if name == "slurm":
+        from hpreg.run.slurm import SlurmExecutor
+
+        return SlurmExecutor(store, root, **options)
+    if name == "dask":
+        from hpreg.run.dask import DaskExecutor
+
+        return DaskExecutor(store, root, **options)
+    raise ValueError(
+        "unknown executor {!r} (choose from local, slurm, dask)".format(name)
+    )
+
+
 def run_points(
     points: Iterable[Dict[str, Any]],
     target: Target,
@@ -38,9 +62,14 @@ def run_points(
     gpus: Optional[Sequence[str]] = None,
     progress: Optional[bool] = None,
     stream=None,
+    executor: str = "local",
+    executor_options: Optional[Dict[str, Any]] = None,
 ):
-    """Add the points to the store as jobs, run what is not done; returns the
-    ``Summary`` and the open ``RunStore`` (limited to these jobs)."""
+    """Add the points to the store as jobs, run what is not done with ``executor``
+    (``local``, ``slurm``, ``dask``; ``executor_options`` are its own, see
+    ``hpreg.run.executor.make_executor``); returns the ``Summary`` and the open
+    ``RunStore`` (limited to these jobs)."""
+
     command = command_of(target)
     function = command if isinstance(command, FunctionTarget) else None
     label = function.command if function is not None else command
@@ -57,18 +86,22 @@ def run_points(
         reporter = None
         if progress is not False:
             reporter = Progress(run_store, stream=stream, bar=progress)
-        executor = LocalExecutor(
+        options = dict(executor_options or {})
+        if executor == "local":
+            options["gpus"] = gpus
+        runner = make_executor(
+            executor,
             run_store,
             store,
             jobs=jobs or os.cpu_count() or 1,
             timeout=timeout,
             max_attempts=max_attempts,
-            gpus=gpus,
             progress=reporter,
             function=function,
+            **options,
         )
         try:
-            summary: Summary = executor.run()
+            summary: Summary = runner.run()
         finally:
             if reporter is not None:
                 reporter.close()
@@ -88,6 +121,8 @@ def run(
     retry_failed: bool = False,
     gpus: Optional[Sequence[str]] = None,
     progress: Optional[bool] = False,
+    executor: str = "local",
+    **executor_options: Any,
 ) -> List[Dict[str, Any]]:
     """Run every point of ``sweep`` as a job and return the results' rows.
 
@@ -96,6 +131,12 @@ def run(
     process with the point, whose return value (a number, or a dict of metrics) is
     the job's result. Jobs already done in ``store`` are not run again; failed ones
     only with ``retry_failed``. ``jobs`` defaults to the number of CPUs.
+
+    ``executor`` is where jobs run: ``"local"`` (processes on this machine),
+    ``"slurm"`` (a Slurm array; options ``partition``, ``gpus_per_task``, ``time``,
+    ``array_parallelism``, ``options`` (more sbatch options), ``cluster="local"``
+    for submitit's local executor) or ``"dask"`` (option ``scheduler``: an address,
+    ``"local"`` or a ``distributed.Client``).
     """
     from hpreg.run.results import rows
 
@@ -109,6 +150,8 @@ def run(
         retry_failed=retry_failed,
         gpus=gpus,
         progress=progress,
+        executor=executor,
+        executor_options=executor_options,
     )
     try:
         if summary.interrupted:

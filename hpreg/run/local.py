@@ -18,6 +18,7 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from hpreg.run import rundir
+from hpreg.run.base import Executor
 from hpreg.run.store import RunStore
 
 HEARTBEAT = 5.0  # seconds between a runner's heartbeats
@@ -130,10 +131,12 @@ class _Handle:
             self.proc.join(0)
 
 
-class LocalExecutor:
+class LocalExecutor(Executor):
     """Runs the queued jobs of ``store`` (limited to ``ids``) with ``jobs`` processes
     at once; ``root`` holds the run directories. ``target`` is a command (the jobs'
     own) or a ``FunctionTarget``."""
+
+    name = "local"
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ from hpreg.errors import RunStoreError
 STATES = ("queued", "running", "done", "failed", "interrupted", "pruned")
 # 'hprg' in the SQLite header: a database another program wrote is refused unread
 APPLICATION_ID = 0x68707267
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: jobs.handle (the id of a job in Slurm or dask)
 _MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT = 60.0  # seconds a writer waits for another runner's transaction
 
@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     end REAL,
     exit_code INTEGER,
     error TEXT,
-    metrics TEXT
+    metrics TEXT,
+    handle TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
 CREATE TABLE IF NOT EXISTS runners (
@@ -46,7 +47,7 @@ CREATE TABLE IF NOT EXISTS runners (
 
 _JOB_COLUMNS = (
     "id, seq, point, command, state, attempts, tries, runner, claimed, heartbeat, "
-    "start, end, exit_code, error, metrics"
+    "start, end, exit_code, error, metrics, handle"
 )
 
 
@@ -175,6 +176,8 @@ class RunStore:
                 db.execute("PRAGMA quick_check").fetchall()
             except sqlite3.DatabaseError as error:
                 raise self._refuse("cannot be read: {}".format(error)) from None
+            if version < SCHEMA_VERSION:
+                self._upgrade()
         else:  # a new store (or one being created by another runner right now)
             with self._transaction():
                 db.execute("PRAGMA application_id = {}".format(APPLICATION_ID))
@@ -186,6 +189,14 @@ class RunStore:
         # WAL + NORMAL: a commit survives a process crash; power loss may lose the
         # last commits, never corrupt the file
         db.execute("PRAGMA synchronous = NORMAL")
+
+    def _upgrade(self) -> None:
+        """Bring a store of an older hpreg up to ``SCHEMA_VERSION`` (in place)."""
+        with self._transaction():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version < 2:
+                self._db.execute("ALTER TABLE jobs ADD COLUMN handle TEXT")
+            self._db.execute("PRAGMA user_version = {}".format(SCHEMA_VERSION))
 
     def close(self) -> None:
         self._db.close()
@@ -251,11 +262,21 @@ class RunStore:
                 return None
             self._db.execute(
                 "UPDATE jobs SET state='running', runner=?, claimed=?, heartbeat=?, "
-                "start=NULL, end=NULL, exit_code=NULL, error=NULL, "
+                "start=NULL, end=NULL, exit_code=NULL, error=NULL, handle=NULL, "
                 "attempts=attempts+1, tries=tries+1 WHERE id=?",
                 (runner, now, now, row[0]),
             )
             return self._get(row[0])
+
+    def set_handle(self, job_id: str, runner: str, handle: str) -> bool:
+        """Record where ``runner``'s running job went (``"slurm:1234_5"``, a dask
+        key): a coordinator that replaces a dead one re-attaches to it by this."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE jobs SET handle=? WHERE id=? AND runner=? AND state='running'",
+                (handle, job_id, runner),
+            )
+            return cursor.rowcount == 1
 
     def started(self, job_id: str, runner: str, start: float) -> None:
         with self._transaction():

@@ -1,0 +1,122 @@
+"""``hpreg run --executor dask``: jobs on a dask.distributed cluster listening on
+TCP (127.0.0.1), one cluster for the module (its start-up is slow); a lost worker's
+job is queued again by hpreg and done once."""
+
+import os
+import sys
+import threading
+import time
+
+import pytest
+
+import distributed  # noqa: E402 (a dev requirement: CI tests the extra)
+
+import dask  # noqa: E402
+
+import hpreg  # noqa: E402
+from hpreg.errors import ExecutorError  # noqa: E402
+from hpreg.run.store import RunStore  # noqa: E402
+
+from conftest import ROOT  # noqa: E402
+from run_support import env, project, run, run_argv  # noqa: E402
+
+
+@pytest.fixture(name="cluster", scope="module")
+def fixture_cluster():
+    # a task whose worker dies is not retried by dask: hpreg queues it again
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            protocol="tcp",
+            dashboard_address=None,
+        )
+    try:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def _job(count, sleep=0):
+    """job.py with what it needs: a dask worker has its own environment (the
+    coordinator's is not sent), so the command sets it."""
+    return [
+        "env",
+        "PYTHONPATH=" + ROOT,
+        "COUNT_FILE={}".format(count),
+        "JOB_SLEEP={}".format(sleep),
+        sys.executable,
+        "job.py",
+    ]
+
+
+def test_a_sweep_runs_on_the_cluster(cluster, tmp_path):
+    folder, count = project(tmp_path)
+    argv = run_argv(
+        "x=1,2,3",
+        extra=["--executor", "dask", "--scheduler", cluster.scheduler_address],
+    )
+    argv = argv[: argv.index("--") + 1] + _job(count)
+    done = run(argv, folder, env(count))
+    assert done.returncode == 0, done.stderr
+    ids = count.read_text().split()
+    assert len(ids) == 3 and len(set(ids)) == 3
+    with RunStore(str(folder / "runs" / "s"), create=False) as store:
+        jobs = store.jobs()
+        assert {j.state for j in jobs} == {"done"}
+        assert all(j.handle.startswith("dask:") for j in jobs)
+        assert sorted(j.metrics["y"] for j in jobs) == [2, 4, 6]
+
+
+def test_a_lost_worker_job_is_queued_again(cluster, tmp_path, monkeypatch):
+    folder, count = project(tmp_path)
+    monkeypatch.chdir(folder)
+    rows = []
+    runner = threading.Thread(
+        target=lambda: rows.extend(
+            hpreg.run(
+                [{"x": 5}],
+                _job(count, sleep=3),
+                store="runs/lost",
+                executor="dask",
+                scheduler=cluster.scheduler_address,
+            )
+        )
+    )
+    runner.start()
+    with distributed.Client(cluster.scheduler_address) as client:
+        deadline = time.time() + 30
+        busy = []
+        while time.time() < deadline and not busy:
+            busy = [w for w, keys in client.processing().items() if keys]
+            time.sleep(0.1)
+        assert busy
+        time.sleep(0.5)  # the job has started on that worker
+        pids = client.run(os.getpid, workers=busy)
+        for pid in pids.values():
+            os.kill(pid, 9)
+    runner.join(60)
+    assert not runner.is_alive()
+    assert [(r["state"], r["y"]) for r in rows] == [("done", 10)]
+    assert len(count.read_text().split()) == 1  # the killed copy died with its worker
+    with RunStore(str(folder / "runs" / "lost"), create=False) as store:
+        assert store.jobs()[0].attempts == 2
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ExecutorError) as caught:
+        hpreg.run(
+            [{"x": 1}],
+            ["true"],
+            store="runs/x",
+            executor="dask",
+            scheduler="tcp://127.0.0.1:9",
+            connect_timeout=1,
+        )
+    assert "cannot reach the dask scheduler" in str(caught.value)
+    with RunStore("runs/x", create=False) as store:
+        assert store.counts()["queued"] == 1  # nothing claimed, nothing lost
