@@ -52,6 +52,20 @@ def add_optimize_parser(commands) -> None:
     parser.add_argument(
         "--study-name", metavar="NAME", help="default: the store's folder name"
     )
+    parser.add_argument(
+        "--worker",
+        action="store_true",
+        help="one of many workers sharing the study in --storage (a journal file "
+        "on a shared filesystem, or a database server); start as many as you like, "
+        "on any machines: together they run n_trials, each in <store>/<host>-<pid>",
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=float,
+        metavar="SECONDS",
+        help="--worker: seconds between heartbeats; a trial silent for 3 is failed "
+        "and run again (default: 10)",
+    )
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N")
     parser.add_argument("--timeout", type=float, metavar="SECONDS")
     parser.add_argument("--max-attempts", type=int, default=1, metavar="N")
@@ -199,6 +213,11 @@ def cmd_optimize(args) -> int:
         )
     if args.jobs < 1:
         raise UsageError(where="-j {}".format(args.jobs), problem="run at least 1 job")
+    if args.heartbeat is not None and (not args.worker or args.heartbeat <= 0):
+        raise UsageError(
+            where="--heartbeat {}".format(args.heartbeat),
+            problem="a positive number of seconds, for --worker",
+        )
     gpus = _gpus(args.gpus)
     settings = _settings(args)
     registry = _registry(args, command)
@@ -229,6 +248,8 @@ def cmd_optimize(args) -> int:
     if len(metrics) > 1:
         pruner = "none"
     n_trials = settings.n_trials or 50
+    if args.worker:
+        return _work(args, command, settings, dims, store, storage, study_name, gpus)
     study = open_study(
         make_storage(storage),
         study_name,
@@ -245,15 +266,7 @@ def cmd_optimize(args) -> int:
     write_settings(store, storage, study_name, metrics, directions)
     before = counted(study)
 
-    def on_trial(number, state, metrics_seen):
-        word = {"done": "complete"}.get(state, state)
-        shown = " ".join(
-            "{}={}".format(m, _short((metrics_seen or {}).get(m)))
-            for m in metrics
-            if (metrics_seen or {}).get(m) is not None
-        )
-        print("trial {}: {} {}".format(number, word, shown).rstrip(), flush=True)
-
+    on_trial = _trial_printer(metrics)
     summary = run_trials(
         study,
         command,
@@ -268,7 +281,30 @@ def cmd_optimize(args) -> int:
         gpus=gpus,
         on_trial=on_trial,
     )
-    total = counted(study)
+    line = "{} of {} trials in {}".format(counted(study), n_trials, store)
+    if counted(study) == before:
+        line = "nothing to run: " + line
+    return _report(study, summary, metrics, n_trials, store, store, line)
+
+
+def _trial_printer(metrics):
+    def on_trial(number, state, metrics_seen):
+        word = {"done": "complete"}.get(state, state)
+        shown = " ".join(
+            "{}={}".format(m, _short((metrics_seen or {}).get(m)))
+            for m in metrics
+            if (metrics_seen or {}).get(m) is not None
+        )
+        print("trial {}: {} {}".format(number, word, shown).rstrip(), flush=True)
+
+    return on_trial
+
+
+def _report(study, summary, metrics, n_trials, store, jobs_store, line) -> int:
+    """The last lines of a run: interrupted, failures, the best trial."""
+    from hpreg.optimize.study import counts
+
+    total = sum(1 for t in study.get_trials(deepcopy=False) if counts(t))
     if summary.interrupted:
         print(
             "hpreg: interrupted; {} of {} trials counted: run the same command to "
@@ -279,25 +315,85 @@ def cmd_optimize(args) -> int:
     failed = [
         t
         for t in study.get_trials(deepcopy=False)
-        if t.state.name == "FAIL" and not t.user_attrs.get("hpreg_stale")
+        if t.state.name == "FAIL" and counts(t)
     ]
     if failed:
         print(
             "hpreg: warning: {} trial(s) failed ('hpreg status {}' shows their "
-            "stderr)".format(len(failed), store),
+            "stderr)".format(len(failed), jobs_store),
             file=sys.stderr,
         )
         if len(failed) == total:
             print("hpreg: error: every trial failed", file=sys.stderr)
             return 1
-    line = "{} of {} trials in {}".format(total, n_trials, store)
-    if total == before:
-        line = "nothing to run: " + line
     best = _best_text(study, metrics)
     if best:
         line += "; best {}".format(best)
     print(line + "; 'hpreg results {} --best 5' shows the best".format(store))
     return 0
+
+
+def _work(args, command, settings, dims, store, storage, study_name, gpus) -> int:
+    """``--worker``: one of many processes sharing the study in ``storage``."""
+    from hpreg.optimize.api import write_settings
+    from hpreg.optimize.study import (
+        check_shared_storage,
+        make_pruner,
+        make_sampler,
+        make_storage,
+        open_shared_study,
+        reseed,
+    )
+    from hpreg.optimize.workers import HEARTBEAT, run_worker, worker_name, worker_seed
+
+    check_shared_storage(storage)
+    name = worker_name()
+    seed = worker_seed(settings.seed, name)
+    sampler = settings.sampler or "tpe"
+    jobs = max(2, args.jobs)  # other workers run trials too: TPE's constant liar
+    metrics, directions = settings.metrics, settings.directions
+    pruner = settings.pruner or "median"
+    if len(metrics) > 1:
+        pruner = "none"
+    n_trials = settings.n_trials or 50
+    study = open_shared_study(
+        make_storage(storage),
+        study_name,
+        directions,
+        make_sampler(sampler, seed, jobs, dims, settings.sampler_options),
+        make_pruner(pruner),
+        reload=settings.reload,
+    )
+    reseed(
+        study,
+        seed,
+        lambda s: make_sampler(sampler, s, jobs, dims, settings.sampler_options),
+    )
+    write_settings(store, storage, study_name, metrics, directions)
+    summary, driver = run_worker(
+        study,
+        command,
+        store,
+        dims,
+        settings.fixed,
+        metrics,
+        n_trials,
+        storage,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        max_attempts=args.max_attempts,
+        gpus=gpus,
+        on_trial=_trial_printer(metrics),
+        heartbeat=args.heartbeat or HEARTBEAT,
+        name=name,
+    )
+    from hpreg.optimize.study import counted
+
+    mine = os.path.join(store, name)
+    line = "worker {}: {} trial(s) here; {} of {} trials in {}".format(
+        name, driver.finished, counted(study), n_trials, store
+    )
+    return _report(study, summary, metrics, n_trials, store, mine, line)
 
 
 def _short(value: Any) -> str:

@@ -87,12 +87,23 @@ class Driver:
     def feed(self) -> bool:
         """A slot is free: ask a trial and queue its job; False when the study has
         its ``n_trials``."""
-        if self.budget <= 0:
+        trial = self.ask()
+        if trial is None:
             return False
+        self.queue(trial)
+        return True
+
+    def ask(self):
+        """A new trial within the budget, or None."""
+        if self.budget <= 0:
+            return None
         self.budget -= 1
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", self.optuna.exceptions.ExperimentalWarning)
-            trial = self.study.ask(self.distributions)
+            return self.study.ask(self.distributions)
+
+    def queue(self, trial) -> None:
+        """The trial's job, queued in the store."""
         job_id = job_of(trial.number)
         point = dict(self.fixed)
         point.update(trial.params)
@@ -100,7 +111,6 @@ class Driver:
         self.live[job_id] = trial
         self.steps[job_id] = set()
         self.store.choose(list(self.live))
-        return True
 
     def tick(self, running: Dict[str, Any]) -> None:
         """Report new steps of the running jobs' metric; prune where told to."""

@@ -8,7 +8,15 @@ from typing import Any, Dict, List, Optional
 from hpreg.errors import UsageError
 from hpreg.optimize.api import read_settings
 from hpreg.optimize.coordinator import job_of
-from hpreg.optimize.study import ERROR, JOB, STALE, make_storage, require_optuna
+from hpreg.optimize.study import (
+    ERROR,
+    JOB,
+    STALE,
+    UNUSED,
+    make_storage,
+    require_optuna,
+)
+from hpreg.optimize.workers import WORKER
 
 STATE_WORDS = {
     "COMPLETE": "complete",
@@ -49,13 +57,18 @@ def rows(directory: str, store=None) -> List[Dict[str, Any]]:
     study, settings = load_study(directory)
     jobs = {job.id: job for job in store.jobs()} if store is not None else {}
     metrics = settings["metrics"]
+    workers: Dict[str, Dict[str, Any]] = {}  # a worker's folder -> its jobs
     table = []
     for trial in study.get_trials(deepcopy=False):
+        if trial.user_attrs.get(UNUSED):
+            continue  # asked over n_trials by a worker and dropped at once
         job_id = trial.user_attrs.get(JOB) or job_of(trial.number)
-        job = jobs.get(job_id)
+        owner = trial.system_attrs.get(WORKER)
+        if isinstance(owner, dict) and owner.get("store"):
+            job = _worker_jobs(directory, str(owner["store"]), workers).get(job_id)
+        else:
+            job = jobs.get(job_id)
         state = STATE_WORDS.get(trial.state.name, trial.state.name.lower())
-        if trial.user_attrs.get(STALE):
-            state = "failed"
         row: Dict[str, Any] = {
             "id": job_id if job is not None else str(trial.number),
             "state": state,
@@ -68,12 +81,33 @@ def rows(directory: str, store=None) -> List[Dict[str, Any]]:
         if trial.values is not None:
             for name, value in zip(metrics, trial.values):
                 row.setdefault(name, value)
-        if trial.user_attrs.get(STALE):
-            row["note"] = "stale: its job died with the coordinator; asked again"
+        if isinstance(owner, dict) and owner.get("store"):
+            row["worker"] = owner["store"]
+        if state == "failed" and trial.user_attrs.get(STALE):
+            row["note"] = (
+                "stale: its job died with the coordinator or its worker; asked "
+                "again with the same parameters"
+            )
         elif trial.user_attrs.get(ERROR):
             row["note"] = str(trial.user_attrs[ERROR]).splitlines()[-1][:200]
         table.append(row)
     return table
+
+
+def _worker_jobs(directory: str, name: str, workers) -> Dict[str, Any]:
+    """The jobs of one worker's run store (``<store>/<host>-<pid>``), or none when
+    it is on another machine."""
+    if name not in workers:
+        from hpreg.run.store import RunStore
+
+        folder = os.path.join(directory, name)
+        workers[name] = {}
+        if os.path.basename(name) == name and os.path.exists(
+            os.path.join(folder, "hpreg.db")
+        ):
+            with RunStore(folder, create=False) as run_store:
+                workers[name] = {job.id: job for job in run_store.jobs()}
+    return workers[name]
 
 
 def best(

@@ -9,6 +9,7 @@ from hpreg.errors import OptionalDependencyError, Pruned, SearchSpaceError
 from hpreg.optimize.space import Dimension
 
 STALE = "hpreg_stale"  # user attribute of a trial failed because its job died
+UNUSED = "hpreg_unused"  # user attribute of a trial asked over n_trials (workers)
 JOB = "hpreg_job"
 ERROR = "hpreg_error"
 
@@ -159,10 +160,17 @@ def counted(study) -> int:
     from optuna.trial import TrialState
 
     done = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    return sum(
-        1
-        for t in study.get_trials(deepcopy=False, states=done)
-        if not t.user_attrs.get(STALE)
+    return sum(1 for t in study.get_trials(deepcopy=False, states=done) if counts(t))
+
+
+def counts(trial) -> bool:
+    """A finished trial counts towards ``n_trials`` unless it failed as stale (its
+    job or worker died; it is asked again) or was asked over the budget (unused)."""
+    name = trial.state.name
+    if name in ("COMPLETE", "PRUNED"):
+        return True
+    return name == "FAIL" and not (
+        trial.user_attrs.get(STALE) or trial.user_attrs.get(UNUSED)
     )
 
 
@@ -286,3 +294,79 @@ def run_in_process(
                 thread.join()
     if told[0] and told[1] == told[0] and errors:
         raise errors[-1]  # every trial failed: the objective itself is broken
+
+
+def check_shared_storage(text: str) -> None:
+    """Workers share a study through a journal file or a database server; SQLite
+    is refused (Optuna's FAQ: its locks do not hold for many processes or
+    machines)."""
+    if text.lower().startswith("sqlite"):
+        raise SearchSpaceError(
+            where="--storage {}".format(text),
+            problem="--worker does not share a study through SQLite, whose locks "
+            "fail with many workers (Optuna's FAQ)",
+            fix="use journal:PATH on a shared filesystem or a PostgreSQL/MySQL URL",
+        )
+
+
+def open_shared_study(
+    storage,
+    study_name: str,
+    directions: Sequence[str],
+    sampler,
+    pruner,
+    reload: Optional[bool] = None,
+    patience: float = 60.0,
+):
+    """The study shared by workers, created by the first of them: safe when many
+    start at once (creating a study or a database's tables races; the losers load
+    what the winner made, retrying for ``patience`` seconds). ``reload=False``
+    refuses a study that already has finished trials (workers started together
+    join the new study; a study with results from before is not reused)."""
+    import random
+    import time
+
+    optuna = require_optuna()
+    deadline = time.monotonic() + patience
+    delay = 0.05
+    while True:
+        try:
+            if reload is False:
+                _refuse_finished(optuna, storage, study_name)
+            return open_study(storage, study_name, directions, sampler, pruner)
+        except SearchSpaceError:
+            raise
+        except Exception as error:
+            if not _racing(optuna, error) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay * random.uniform(1.0, 2.0))
+        delay = min(2 * delay, 1.0)
+
+
+def _refuse_finished(optuna, storage, study_name: str) -> None:
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        return
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    if finished:
+        raise SearchSpaceError(
+            where="study {}".format(study_name),
+            problem="the study exists already with {} finished trial(s) and reload "
+            "is 0".format(len(finished)),
+            fix="set reload: 1 to continue it, or give another name",
+        )
+
+
+def _racing(optuna, error: Exception) -> bool:
+    """An error of losing the race to create a study or its tables."""
+    if isinstance(
+        error,
+        (
+            optuna.exceptions.DuplicatedStudyError,
+            optuna.exceptions.StorageInternalError,
+            KeyError,
+        ),
+    ):
+        return True
+    return type(error).__module__.split(".")[0] == "sqlalchemy"

@@ -1,0 +1,346 @@
+"""Worker mode: many ``hpreg optimize --worker`` processes, on one machine or many,
+share one study through its storage (a journal file on a shared filesystem, or a
+database server such as PostgreSQL).
+
+- Each worker runs its trials as jobs of its own run store, ``<store>/<host>-<pid>``
+  (a run store is SQLite, never shared between processes of several machines); the
+  trial records its worker in the system attribute ``hpreg_worker``, so
+  ``hpreg results <store>`` finds every worker's jobs.
+- Claiming a slot: ``n_trials`` counts complete, pruned and failed trials. A worker
+  asks a new trial only while the counted and running trials are fewer than
+  ``n_trials`` (under a lock file next to a journal file), and keeps it only when
+  fewer than ``n_trials`` trials numbered before it count, run or wait. That second
+  check makes the total exact without a lock (a database): two workers racing for
+  the last slot both ask, the later-numbered trial is failed at once and marked
+  ``hpreg_unused`` (never counted, not shown by ``hpreg results``).
+- Heartbeats: every ``heartbeat`` seconds a worker bumps a counter (system
+  attribute ``hpreg_heartbeat``) on each trial it runs. A running trial whose
+  counter has not moved for ``GRACE_BEATS`` heartbeats, timed by the watching
+  worker's own clock (clocks of machines need not agree), or whose worker process
+  on the same host is gone, is failed as stale by the one worker whose FAIL lands
+  first, and its parameters are enqueued again: a worker's next ask runs them.
+- A worker ends when ``n_trials`` trials count and none runs: while other workers'
+  trials run it waits, so that a dead worker's trial is retried.
+"""
+
+import contextlib
+import os
+import socket
+import time
+import warnings
+import zlib
+from typing import Any, Dict, List, Optional
+
+from hpreg.optimize.coordinator import Driver
+from hpreg.optimize.study import STALE, UNUSED, counts
+
+WORKER = "hpreg_worker"  # system attribute: the worker running the trial
+BEAT = "hpreg_heartbeat"  # system attribute: the worker's heartbeat counter
+RETRY_OF = "hpreg_retry_of"  # user attribute: the stale trial's number
+HEARTBEAT = 10.0  # seconds between heartbeats
+GRACE_BEATS = 3  # heartbeats missed before a trial is stale
+HOST = socket.gethostname()
+
+
+def worker_name() -> str:
+    return "{}-{}".format(HOST, os.getpid())
+
+
+def worker_seed(seed: Optional[int], name: str) -> Optional[int]:
+    """Each worker samples its own points: the seed mixed with the worker's name."""
+    if seed is None:
+        return None
+    return (seed + zlib.crc32(name.encode())) % (2**31)
+
+
+def tally(trials) -> List[int]:
+    """[counted, running] of a study's trials."""
+    counted = running = 0
+    for trial in trials:
+        if trial.state.name == "RUNNING":
+            running += 1
+        elif trial.state.is_finished() and counts(trial):
+            counted += 1
+    return [counted, running]
+
+
+class FileLock:
+    """A lock file next to a journal (``O_EXCL`` creation: NFSv3 and later, as
+    Optuna's own journal lock); a holder killed with -9 loses it after
+    ``grace`` seconds."""
+
+    def __init__(self, path: str, grace: int = 10):
+        from optuna.storages.journal import JournalFileOpenLock
+
+        self.lock = JournalFileOpenLock(path, grace_period=grace)
+
+    @contextlib.contextmanager
+    def held(self):
+        self.lock.acquire()
+        try:
+            yield
+        finally:
+            try:
+                self.lock.release()
+            except RuntimeError:  # taken from us after the grace period
+                pass
+
+
+def lock_for(storage_text: str) -> Optional[FileLock]:
+    """The claim lock of a journal storage (None for a database)."""
+    if storage_text.startswith("journal:"):
+        return FileLock(os.path.abspath(storage_text[len("journal:") :]) + ".hpreg")
+    return None
+
+
+class WorkerDriver(Driver):
+    """The coordinator's driver for one worker of a shared study."""
+
+    def __init__(
+        self,
+        *args,
+        name: str,
+        heartbeat: float = HEARTBEAT,
+        lock: Optional[FileLock] = None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.name = name
+        self.heartbeat = heartbeat
+        self.poll = min(1.0, heartbeat)
+        self.lock = lock
+        self.owner = {
+            "store": name,
+            "host": HOST,
+            "pid": os.getpid(),
+            "heartbeat": heartbeat,
+        }
+        self.storage = self.study._storage  # Optuna's storage of the study
+        self.beats = 0
+        self.next_beat = 0.0
+        self.next_look = 0.0
+        self.full_until = 0.0  # no claim before: the study was full
+        self.seen: Dict[int, Any] = {}  # trial id -> (heartbeat seen, since)
+        self.unused = 0  # trials asked over the budget here
+
+    def recover(self) -> None:
+        """A worker's store is its own and new: nothing to reconcile."""
+
+    # -- claiming ----------------------------------------------------------------------
+    def ask(self):
+        now = time.monotonic()
+        if now < self.full_until:
+            return None
+        with self._locked():
+            counted, running = tally(self.study.get_trials(deepcopy=False))
+            if counted + running >= self.n_trials:
+                self.full_until = now + self.poll
+                return None
+            with warnings.catch_warnings():
+                warnings.simplefilter(
+                    "ignore", self.optuna.exceptions.ExperimentalWarning
+                )
+                trial = self.study.ask(self.distributions)
+            self.storage.set_trial_system_attr(trial._trial_id, WORKER, self.owner)
+            self.storage.set_trial_system_attr(trial._trial_id, BEAT, self.beats)
+        if not self._within_budget(trial):
+            trial.set_user_attr(UNUSED, True)
+            self.study.tell(
+                trial, state=self.optuna.trial.TrialState.FAIL, skip_if_finished=True
+            )
+            self.unused += 1
+            self.full_until = now + self.poll
+            return None
+        return trial
+
+    def _locked(self):
+        return self.lock.held() if self.lock is not None else contextlib.nullcontext()
+
+    def _within_budget(self, trial) -> bool:
+        """Fewer than ``n_trials`` trials numbered before this one count, run or
+        wait (an earlier trial's claim wins over a later one's)."""
+        ahead = 0
+        for other in self.study.get_trials(deepcopy=False):
+            if other.number >= trial.number:
+                continue
+            if other.state.name in ("RUNNING", "WAITING") or (
+                other.state.is_finished() and counts(other)
+            ):
+                ahead += 1
+        return ahead < self.n_trials
+
+    def ended(self, job, state, run_dir, metrics, error) -> None:
+        super().ended(job, state, run_dir, metrics, error)
+        self.full_until = 0.0
+
+    # -- heartbeats and stale trials -------------------------------------------------
+    def tick(self, running: Dict[str, Any]) -> None:
+        super().tick(running)
+        self.watch()
+
+    def watch(self) -> None:
+        """Beat for this worker's trials every heartbeat; look for others' stale
+        trials every ``poll`` seconds."""
+        now = time.monotonic()
+        if now < self.next_look:
+            return
+        self.next_look = now + self.poll
+        if now >= self.next_beat:
+            self.next_beat = now + self.heartbeat
+            self.beats += 1
+            for trial in list(self.live.values()):
+                try:
+                    self.storage.set_trial_system_attr(
+                        trial._trial_id, BEAT, self.beats
+                    )
+                except self.optuna.exceptions.UpdateFinishedTrialError:
+                    pass  # failed as stale by another worker: its retry runs there
+        self.reap(now)
+
+    def reap(self, now: float) -> None:
+        mine = {trial._trial_id for trial in self.live.values()}
+        TrialState = self.optuna.trial.TrialState
+        running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        for frozen in running:
+            key = frozen._trial_id
+            if key in mine:
+                continue
+            owner = frozen.system_attrs.get(WORKER) or {}
+            beat = frozen.system_attrs.get(BEAT)
+            seen = self.seen.get(key)
+            if seen is None or seen[0] != beat:
+                seen = self.seen[key] = (beat, now)
+            interval = owner.get("heartbeat") or self.heartbeat
+            silent = now - seen[1] > GRACE_BEATS * float(interval)
+            if silent or self._owner_gone(owner):
+                self._fail_stale(frozen)
+        alive = {t._trial_id for t in running}
+        for key in list(self.seen):
+            if key not in alive:
+                del self.seen[key]
+
+    def _owner_gone(self, owner: Dict[str, Any]) -> bool:
+        """The trial's worker ran on this host and its process is gone."""
+        from hpreg.run.local import process_alive
+
+        pid = owner.get("pid")
+        if owner.get("host") != HOST or not isinstance(pid, int):
+            return False
+        return pid != os.getpid() and not process_alive(pid)
+
+    def _fail_stale(self, frozen) -> None:
+        """Fail another worker's dead trial; the worker whose FAIL lands first
+        enqueues its parameters again."""
+        exceptions = self.optuna.exceptions
+        TrialState = self.optuna.trial.TrialState
+        try:
+            self.storage.set_trial_user_attr(frozen._trial_id, STALE, True)
+            changed = self.storage.set_trial_state_values(
+                frozen._trial_id, TrialState.FAIL
+            )
+        except (exceptions.UpdateFinishedTrialError, RuntimeError):
+            return  # it ended meanwhile, or another worker failed it first
+        self.seen.pop(frozen._trial_id, None)
+        if not changed:
+            return
+        retry = {n: frozen.params[n] for n in self.distributions if n in frozen.params}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.study.enqueue_trial(
+                retry, user_attrs={RETRY_OF: frozen.number}, skip_if_exists=False
+            )
+        self.full_until = 0.0
+
+    # -- between runs of the executor --------------------------------------------------
+    def state(self) -> str:
+        """``work`` (a slot to claim), ``wait`` (other workers' trials run: one may
+        die and be retried) or ``done``."""
+        self.watch()
+        counted, running = tally(self.study.get_trials(deepcopy=False))
+        if counted + running < self.n_trials:
+            self.full_until = 0.0
+            return "work"
+        return "wait" if running else "done"
+
+
+def ensure_store(store: str, lock_path: str) -> None:
+    """An empty run store at the top of a shared store (``hpreg results`` opens it),
+    made by one worker at a time."""
+    from hpreg.run.store import RunStore
+
+    if os.path.exists(os.path.join(store, "hpreg.db")):
+        return
+    os.makedirs(store, exist_ok=True)
+    with FileLock(lock_path).held():
+        RunStore(store).close()
+
+
+def run_worker(
+    study,
+    command: List[str],
+    store: str,
+    dims,
+    fixed: Dict[str, Any],
+    metrics: List[str],
+    n_trials: int,
+    storage_text: str,
+    jobs: int = 1,
+    timeout: Optional[float] = None,
+    max_attempts: int = 1,
+    gpus=None,
+    on_trial=None,
+    heartbeat: float = HEARTBEAT,
+    name: Optional[str] = None,
+):
+    """Run trials of the shared study as jobs in ``<store>/<name>`` until the
+    study has ``n_trials``; returns (the last executor ``Summary``, the driver)."""
+    from hpreg.run.local import LocalExecutor
+    from hpreg.run.store import RunStore
+
+    name = name or worker_name()
+    folder = os.path.join(store, name)
+    ensure_store(store, os.path.join(os.path.abspath(store), "hpreg.db.create"))
+    run_store = RunStore(folder)
+    driver = WorkerDriver(
+        study,
+        run_store,
+        folder,
+        command,
+        dims,
+        fixed,
+        metrics,
+        n_trials,
+        progress=on_trial,
+        name=name,
+        heartbeat=heartbeat,
+        lock=lock_for(storage_text),
+    )
+    try:
+        while True:
+            executor = LocalExecutor(
+                run_store,
+                folder,
+                jobs=jobs,
+                timeout=timeout,
+                max_attempts=max_attempts,
+                gpus=gpus,
+                driver=driver,
+            )
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*already reported.*")
+                warnings.filterwarnings("ignore", message=".*skip_if_finished.*")
+                summary = executor.run()
+            if summary.interrupted:
+                return summary, driver
+            try:
+                state = driver.state()
+                while state == "wait":
+                    time.sleep(driver.poll)
+                    state = driver.state()
+            except KeyboardInterrupt:
+                summary.interrupted = True
+                return summary, driver
+            if state == "done":
+                return summary, driver
+    finally:
+        run_store.close()
