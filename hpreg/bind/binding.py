@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
-from hpreg._text import article
+from hpreg._text import article, one_line
 from hpreg.registry.checks import bad_hint, check_hints, coerce_to_default
 from hpreg.registry.env_check import check_env_config
 from hpreg.bind.actions import (
@@ -118,7 +118,7 @@ def _exit_for(parser: argparse.ArgumentParser, error: HpregError) -> BaseExcepti
     """``error`` printed as argparse prints errors, and raised as an exit (status 2)
     that is still the same ``HpregError`` subclass for code that catches it."""
     parser.print_usage(sys.stderr)
-    sys.stderr.write("{}: error: {}\n".format(parser.prog, error))
+    sys.stderr.write("{}: error: {}\n".format(parser.prog, one_line(str(error))))
     try:
         exit_error = error.as_class(_exit_class(type(error)))
     except TypeError:  # a class that cannot also be a SystemExit (a SyntaxError)
@@ -420,7 +420,7 @@ class _Binding(_HpActions):
             for name, value in self.typed.items():
                 self.manager.set_value(name, value, Provenance("cli"))
         except HpregError as error:
-            self.parser.error(str(error))
+            self.parser.error(one_line(str(error)))
         for option in self.options:
             setattr(namespace, option.dest, self.manager.get_value(option.name))
         path = self._get(namespace, "save") if "save" in self.actions else None
@@ -428,7 +428,7 @@ class _Binding(_HpActions):
             try:
                 self._save(path, serial_format)
             except HpregError as error:
-                self.parser.error(str(error))
+                self.parser.error(one_line(str(error)))
         listing = None
         if "detail" in self.actions and self._get(namespace, "detail"):
             listing = "detail"
