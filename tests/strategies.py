@@ -160,6 +160,10 @@ def sweep_models(draw, names=SWEEP_NAMES, lets=LET_NAMES, depth=3):
                 )
             )
 
+        # let variables are visible to siblings written before them too (issue 4);
+        # the model threads context forward only, so let-holding factors go first
+        parts.sort(key=lambda part: not _holds_let(part[0]))
+
         def product_model(ctx, pins, models=[m for _, m in parts]):
             pairs = [(dict(ctx), {})]
             for model in models:
@@ -226,6 +230,16 @@ def sweep_models(draw, names=SWEEP_NAMES, lets=LET_NAMES, depth=3):
 
         return sw.defaults(values, child), defaults_model
     return child, model
+
+
+def _holds_let(sweep) -> bool:
+    stack = [sweep]
+    while stack:
+        node = stack.pop()
+        if getattr(node, "kind", None) == "let":
+            return True
+        stack.extend(node.children)
+    return False
 
 
 def sweeps(**kwargs):
