@@ -235,6 +235,9 @@ def _record_action(record: Callable[[str, Any], None], name: str):
 
 
 # -- parsing values --------------------------------------------------------------------
+_INF = float("inf")
+
+
 def _parse_value(text: str, reference: Any) -> Any:
     """``text`` read as a value of ``reference``'s type, or ``ArgumentTypeError``."""
     if reference is None or isinstance(reference, (EmptyValue, NotLiteralEvaluable)):
@@ -248,9 +251,17 @@ def _parse_value(text: str, reference: Any) -> Any:
         return text
     if isinstance(reference, (int, float)):
         try:
-            return type(reference)(text)  # Python's spellings: 1_000, inf, 1e-3
+            value = type(reference)(text)  # Python's spellings: 1_000, inf, 1e-3
         except ValueError:
             pass
+        else:
+            if isinstance(value, float) and value in (_INF, -_INF):
+                if "inf" not in text.lower():  # 1e400 or 400 digits: not what was typed
+                    raise argparse.ArgumentTypeError(
+                        "{!r} is too large for a float (the largest is about "
+                        "1.8e308); give a smaller value, or inf".format(text)
+                    )
+            return value
     for candidate in _candidates(text):
         try:
             return coerce_to_default("", candidate, reference)
