@@ -180,6 +180,7 @@ class LocalExecutor(Executor):
         self._git: Optional[Dict[str, Any]] = None
         self._env: Optional[Dict[str, str]] = None
         self._null: Optional[int] = None
+        self._ended: List[_Handle] = []  # ended, not recorded yet
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self._wake_r, False)
@@ -201,14 +202,13 @@ class LocalExecutor(Executor):
                 if self.signals:
                     self._stop(now)
                 else:
-                    while len(self.running) < self.slots:
-                        job = store.claim(self.runner)
-                        if job is None and self.driver is not None:
-                            if self.driver.feed():
-                                job = store.claim(self.runner)
-                        if job is None:
-                            break
-                        self._launch(job)
+                    self._fill()
+                if self._ended:
+                    # recorded once the freed slots run again: a job's bookkeeping
+                    # runs beside the next job, not before it
+                    self._finish_ended()
+                    if not self.signals:
+                        self._fill()  # a failed job queued again (--max-attempts)
                 if not self.running:
                     if self.signals or not (waiting_for_stale or self._stale_left()):
                         break
@@ -219,14 +219,17 @@ class LocalExecutor(Executor):
                 if self.driver is not None and not self.signals:
                     self.driver.tick(self.running)
         finally:
-            self._restore_signals(previous)
-            store.unregister(self.runner)
-            self._git_pending.close()
-            if self._null is not None:
-                os.close(self._null)
-                self._null = None
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+            try:
+                self._finish_ended()
+            finally:
+                self._restore_signals(previous)
+                store.unregister(self.runner)
+                self._git_pending.close()
+                if self._null is not None:
+                    os.close(self._null)
+                    self._null = None
+                os.close(self._wake_r)
+                os.close(self._wake_w)
         counts = store.counts()
         return Summary(counts, store.jobs("failed"), bool(self.signals), self.launched)
 
@@ -265,12 +268,36 @@ class LocalExecutor(Executor):
             except BlockingIOError:
                 pass
 
+    def _fill(self) -> None:
+        """Launch queued jobs while slots are free."""
+        while len(self.running) < self.slots:
+            job = self.store.claim(self.runner)
+            if job is None and self.driver is not None:
+                if self.driver.feed():
+                    job = self.store.claim(self.runner)
+            if job is None:
+                break
+            self._launch(job)
+
+    def _finish_ended(self) -> None:
+        while self._ended:
+            self._finish(self._ended.pop(0))
+
     def _reap(self) -> None:
+        """Free the slot and device of each job that ended (recorded by
+        ``_finish_ended``, at once when an optimizer or a signal waits for it);
+        time out the jobs past their deadline."""
         now = time.time()
         for job_id, handle in list(self.running.items()):
             if handle.ended():
                 del self.running[job_id]
-                self._finish(handle)
+                if handle.gpu is not None:
+                    self.free_gpus.append(handle.gpu)
+                    handle.gpu = None
+                if self.driver is not None or self.signals:
+                    self._finish(handle)
+                else:
+                    self._ended.append(handle)
                 continue
             if handle.deadline is not None and now >= handle.deadline:
                 handle.timed_out = True
@@ -285,7 +312,9 @@ class LocalExecutor(Executor):
     def _launch(self, job) -> None:
         run_dir = os.path.join(self.root, job.id)
         try:
-            config = rundir.prepare(run_dir, job.point, job.command, job.attempts)
+            config = rundir.prepare(
+                run_dir, job.point, job.command, job.attempts, complete=False
+            )
         except BaseException:
             self.store.finish(job.id, self.runner, "queued")
             raise
@@ -338,6 +367,7 @@ class LocalExecutor(Executor):
             pid = proc.pid
         meta["pid"] = pid
         rundir.write_meta(run_dir, meta)
+        rundir.complete_run_dir(run_dir, job.command)  # while the job starts
         handle = _Handle(job, run_dir, pid, proc, start=meta["start"], gpu=gpu)
         handle.meta = meta
         if self.timeout is not None:

@@ -65,19 +65,34 @@ def fill(argument: str, config: str, run_dir: str, job: str) -> str:
     )
 
 
-def prepare(run_dir: str, point: Dict[str, Any], command: List[str], attempt: int):
+def prepare(
+    run_dir: str,
+    point: Dict[str, Any],
+    command: List[str],
+    attempt: int,
+    complete: bool = True,
+):
     """Create the run directory of a new attempt: ``config.yaml`` and ``cmd``; a
-    previous attempt's logs, metrics and meta move to ``attempt<N>/``."""
+    previous attempt's logs, metrics and meta move to ``attempt<N>/``. With
+    ``complete=False``, only what the job reads (``config.yaml``): the rest is
+    ``complete()``'s, once the job is on its way."""
     os.makedirs(run_dir, exist_ok=True)
     if attempt > 1:
         _keep_previous(run_dir, attempt - 1)
     config = os.path.join(run_dir, CONFIG)
     write_atomic(config, dump_yaml(nest_flat(plain_point(point))))
+    if complete:
+        complete_run_dir(run_dir, command)
+    return config
+
+
+def complete_run_dir(run_dir: str, command: List[str]) -> None:
+    """``cmd``, and an empty ``metrics.jsonl`` unless the job has reported already
+    (appended to, never truncated)."""
     write_atomic(
         os.path.join(run_dir, CMD), " ".join(_quote(a) for a in command) + "\n"
     )
     open(os.path.join(run_dir, METRICS), "ab").close()
-    return config
 
 
 def _keep_previous(run_dir: str, attempt: int) -> None:
