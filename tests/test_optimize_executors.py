@@ -262,7 +262,7 @@ def test_trials_run_on_a_dask_cluster(cluster, tmp_path):
 
 def test_pruning_a_dask_job_through_its_run_directory(cluster, tmp_path):
     project = _project(tmp_path)
-    args = ["--metric", "val_loss", "--n-trials", 6, "--sampler", "random"]
+    args = ["--metric", "val_loss", "--n-trials", 6, "--sampler", "random", "-j", 2]
     args += ["--executor", "dask", "--scheduler", cluster.scheduler_address]
     env = _env(project)
     command = _dask_job(project, BAD="trial0005", STEPS=200)
@@ -274,3 +274,44 @@ def test_pruning_a_dask_job_through_its_run_directory(cluster, tmp_path):
     lines = (project / "runs/optimize/trial0005/metrics.jsonl").read_text()
     assert len(lines.splitlines()) < 200  # stopped well before its 200 steps
     assert len(count(project)) == 6
+
+
+def test_hpreg_optimize_runs_a_command_on_an_executor(cluster, tmp_path, monkeypatch):
+    import hpreg
+
+    project = _project(tmp_path)
+    monkeypatch.chdir(project)
+    study = hpreg.optimize(
+        _dask_job(project),
+        {"x": {"low": 0.0, "high": 1.0}},
+        n_trials=2,
+        metric="val_loss",
+        jobs=2,
+        store="runs/api",
+        executor="dask",
+        scheduler=cluster.scheduler_address,
+    )
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 2
+    assert sorted(count(project)) == ["trial0000", "trial0001"]
+    with RunStore("runs/api", create=False) as store:
+        assert all(j.handle.startswith("dask:") for j in store.jobs())
+
+
+def test_a_python_objective_has_no_executor():
+    import hpreg
+
+    with pytest.raises(SearchSpaceError, match="a Python objective runs in this"):
+        hpreg.optimize(lambda p: p["x"], {"x": {"low": 0, "high": 1}}, executor="dask")
+
+
+def test_a_worker_runs_its_trials_on_an_executor(cluster, tmp_path):
+    project = _project(tmp_path)
+    args = ["--metric", "val_loss", "--n-trials", 2, "--worker", "-j", 2]
+    args += ["--executor", "dask", "--scheduler", cluster.scheduler_address]
+    env = _env(project)
+    done = hpreg_optimize(project, args, _dask_job(project), env)
+    assert done.returncode == 0, done.stderr
+    assert "2 of 2 trials in runs/optimize" in done.stdout
+    rows = results(project, "runs/optimize", env)
+    assert [r["state"] for r in rows] == ["complete"] * 2
+    assert len(count(project)) == 2
