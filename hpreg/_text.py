@@ -58,3 +58,14 @@ def join_fix(*pieces: str) -> str:
             text += " " if piece.startswith("(") else "; "
         text += piece
     return text
+
+
+# what ``str.splitlines`` breaks at: a message quoting one would span several lines
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_ESCAPED_BREAKS = {ord(c): repr(c)[1:-1] for c in _LINE_BREAKS}
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks escaped (``a\\nb``): a message that quotes a
+    user's path or value stays one line."""
+    return text.translate(_ESCAPED_BREAKS)

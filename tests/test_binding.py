@@ -512,7 +512,7 @@ class TestLoadAndSave:
             ("lr: 5\n", "5.0 for 'lr' is above its high bound 1.0"),
             ("optimizer: rmsprop\n", "'rmsprop' is not a choice of 'optimizer'"),
             ("weight_decy: 0.1\n", "unknown hyperparameter 'weight_decy'"),
-            ("- 1\n", "expected a mapping of hyperparameter names to values"),
+            ("- 1\n", "a values file must be a mapping of names to values, not list"),
             ("lr: [1\n", "invalid YAML"),
         ],
     )

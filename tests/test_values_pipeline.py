@@ -145,3 +145,24 @@ class TestMissingHpregConfig:
         last = result.stderr.strip().splitlines()[-1]
         assert "missing.yaml" in last and "$HPREG_CONFIG" in last
         assert last.startswith("train.py: error: ")
+
+
+@pytest.mark.parametrize("text", ["1" + "0" * 400, "1e400", "-2e999"])
+def test_a_float_option_too_large_is_refused_not_made_infinite(text, capsys):
+    manager = _declared()
+    parser = argparse.ArgumentParser(prog="train.py")
+    hpreg.bind(parser, manager)
+    with pytest.raises(SystemExit) as stop:
+        parser.parse_args(["--lr=" + text])
+    assert stop.value.code == 2
+    assert "too large for a float" in capsys.readouterr().err
+    assert manager.get_value("lr") == 0.1
+
+
+def test_inf_typed_as_inf_is_kept(tmp_path):
+    manager = hpreg.HyperParameterManager("_")
+    manager.parse_source('_("clip", 1.0)\n', "train.py")
+    parser = argparse.ArgumentParser(prog="train.py")
+    hpreg.bind(parser, manager)
+    parser.parse_args(["--clip", "inf"])
+    assert manager.get_value("clip") == float("inf")

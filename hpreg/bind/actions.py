@@ -169,7 +169,7 @@ def read_values(path: str, serial_format: str = "auto", format_option: str = "")
             path=str(path),
             key=None,
         )
-    from hpreg.io.files import load_yaml_text, read_text
+    from hpreg.io.files import load_values_file
 
     if fmt == "pickle":
         try:
@@ -190,22 +190,4 @@ def read_values(path: str, serial_format: str = "auto", format_option: str = "")
                 path=str(path),
                 key=None,
             ) from None
-    text = read_text(path, ValuesFileError)
-    if fmt == "yaml":
-        data = load_yaml_text(text, source=str(path))
-        return {} if data is None else data
-    from hpreg.io.limits import DuplicateJsonKey, load_json_text
-
-    try:
-        return load_json_text(text)
-    except ValueError as error:
-        line = getattr(error, "lineno", None)
-        where = path if line is None else "{}:{}:{}".format(path, line, error.colno)
-        fix = "keep one of them" if isinstance(error, DuplicateJsonKey) else None
-        raise ValuesFileError(
-            where=where,
-            problem="invalid JSON: {}".format(getattr(error, "msg", error)),
-            fix=fix or "fix the file's syntax",
-            path=str(path),
-            key=None,
-        ) from None
+    return load_values_file(path, fmt)

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
-from hpreg._text import article
+from hpreg._text import article, one_line
 from hpreg.registry.checks import bad_hint, check_hints, coerce_to_default
 from hpreg.registry.env_check import check_env_config
 from hpreg.bind.actions import (
@@ -118,7 +118,7 @@ def _exit_for(parser: argparse.ArgumentParser, error: HpregError) -> BaseExcepti
     """``error`` printed as argparse prints errors, and raised as an exit (status 2)
     that is still the same ``HpregError`` subclass for code that catches it."""
     parser.print_usage(sys.stderr)
-    sys.stderr.write("{}: error: {}\n".format(parser.prog, error))
+    sys.stderr.write("{}: error: {}\n".format(parser.prog, one_line(str(error))))
     try:
         exit_error = error.as_class(_exit_class(type(error)))
     except TypeError:  # a class that cannot also be a SystemExit (a SyntaxError)
@@ -235,6 +235,9 @@ def _record_action(record: Callable[[str, Any], None], name: str):
 
 
 # -- parsing values --------------------------------------------------------------------
+_INF = float("inf")
+
+
 def _parse_value(text: str, reference: Any) -> Any:
     """``text`` read as a value of ``reference``'s type, or ``ArgumentTypeError``."""
     if reference is None or isinstance(reference, (EmptyValue, NotLiteralEvaluable)):
@@ -248,9 +251,17 @@ def _parse_value(text: str, reference: Any) -> Any:
         return text
     if isinstance(reference, (int, float)):
         try:
-            return type(reference)(text)  # Python's spellings: 1_000, inf, 1e-3
+            value = type(reference)(text)  # Python's spellings: 1_000, inf, 1e-3
         except ValueError:
             pass
+        else:
+            if isinstance(value, float) and value in (_INF, -_INF):
+                if "inf" not in text.lower():  # 1e400 or 400 digits: not what was typed
+                    raise argparse.ArgumentTypeError(
+                        "{!r} is too large for a float (the largest is about "
+                        "1.8e308); give a smaller value, or inf".format(text)
+                    )
+            return value
     for candidate in _candidates(text):
         try:
             return coerce_to_default("", candidate, reference)
@@ -420,7 +431,7 @@ class _Binding(_HpActions):
             for name, value in self.typed.items():
                 self.manager.set_value(name, value, Provenance("cli"))
         except HpregError as error:
-            self.parser.error(str(error))
+            self.parser.error(one_line(str(error)))
         for option in self.options:
             setattr(namespace, option.dest, self.manager.get_value(option.name))
         path = self._get(namespace, "save") if "save" in self.actions else None
@@ -428,7 +439,7 @@ class _Binding(_HpActions):
             try:
                 self._save(path, serial_format)
             except HpregError as error:
-                self.parser.error(str(error))
+                self.parser.error(one_line(str(error)))
         listing = None
         if "detail" in self.actions and self._get(namespace, "detail"):
             listing = "detail"

@@ -10,6 +10,7 @@ import sys
 from typing import List, Optional
 
 from hpreg import __version__
+from hpreg._text import one_line
 from hpreg.errors import HpregError
 
 PROG = "hpreg"
@@ -92,7 +93,7 @@ def _os_error_text(error: OSError) -> str:
 
 
 def _error(message: str) -> None:
-    print("{}: error: {}".format(PROG, message), file=sys.stderr)
+    print("{}: error: {}".format(PROG, one_line(message)), file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -100,7 +101,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(
-            2, "{}: error: {}; see '{} --help'\n".format(PROG, message, self.prog)
+            2,
+            "{}: error: {}; see '{} --help'\n".format(
+                PROG, one_line(message), self.prog
+            ),
         )
 
 

@@ -4,6 +4,7 @@ into fresh managers that reports each problem on stderr."""
 import sys
 from typing import Dict
 
+from hpreg._text import one_line
 from hpreg.errors import ScanError
 
 
@@ -25,7 +26,7 @@ def add_scan_options(sub) -> None:
 
 def warn(message: str) -> None:
     """``hpreg: warning: message`` on stderr."""
-    print("hpreg: warning: {}".format(message), file=sys.stderr)
+    print("hpreg: warning: {}".format(one_line(message)), file=sys.stderr)
 
 
 # a skipped file's advice names a Python argument (strict=True); a command user has none

@@ -10,6 +10,7 @@ import re
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
+from hpreg._text import one_line
 from hpreg.io.limits import json_safe
 from hpreg.errors import UsageError, ValuesFileError
 
@@ -290,7 +291,7 @@ def validate_sweep(sweep, args, path):
         into=into,
     )
     for problem in problems:  # a broken file's names would only look unknown
-        print("hpreg: warning: {}".format(problem), file=sys.stderr)
+        print("hpreg: warning: {}".format(one_line(str(problem))), file=sys.stderr)
     registry = MergedRegistry(found)
     return validate(sweep, registry, source=path)
 

@@ -151,9 +151,33 @@ def _represent_str(dumper, data):
 HpregDumper.add_representer(str, _represent_str)
 
 
-def _yaml_error(exc, source, error):
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+def _yaml_problem(exc) -> str:
+    """What PyYAML found wrong, on one line (its ``str()`` spans several)."""
+    if isinstance(exc, yaml.reader.ReaderError):  # no problem/mark of its own
+        character = exc.character
+        if isinstance(character, int):
+            character = "#x{:04x}".format(character)
+        else:
+            character = repr(character)
+        return "unacceptable character {}: {}".format(character, exc.reason)
     problem = getattr(exc, "problem", None) or str(exc)
+    return re.sub(r"\s*\n\s*", " ", problem).strip()
+
+
+def _reader_mark(exc, text: Optional[str]):
+    """(line, column) of a ReaderError's position in ``text``, 1-based."""
+    position = getattr(exc, "position", None)
+    if not isinstance(exc, yaml.reader.ReaderError) or text is None:
+        return None
+    if not isinstance(position, int) or not 0 <= position <= len(text):
+        return None
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
+def _yaml_error(exc, source, error, text: Optional[str] = None):
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = _yaml_problem(exc)
     context = getattr(exc, "context", None)
     fix = "fix the file's syntax"
     if problem.startswith("found duplicate key"):
@@ -166,6 +190,9 @@ def _yaml_error(exc, source, error):
     where = display_path(source)
     if mark is not None:
         line, column = mark.line + 1, mark.column + 1
+    elif _reader_mark(exc, text) is not None:
+        line, column = _reader_mark(exc, text)
+    if line is not None:
         where = "{}:{}:{}".format(display_path(source), line, column)
     return error(
         where=where,
@@ -186,7 +213,7 @@ def load_yaml_text(
     try:
         return yaml.load(text, Loader=HpregLoader)
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, source, error) from None
+        raise _yaml_error(exc, source, error, text) from None
 
 
 def read_text(path, error):
@@ -201,7 +228,7 @@ def read_text(path, error):
             path=str(path),
             key=None,
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL
         reason = getattr(exc, "strerror", None) or str(exc)
         raise error(
             where=display_path(str(path)),
@@ -232,7 +259,7 @@ def parse_scalar(text: str, where: Optional[str] = None) -> Any:
         node = yaml.compose(stripped, Loader=HpregLoader)
     except yaml.YAMLError as exc:
         if stripped[0] in "[{\"'":
-            problem = getattr(exc, "problem", None) or str(exc)
+            problem = _yaml_problem(exc)
             raise UsageError(
                 where=where or "value",
                 problem="cannot parse value {!r}: {}".format(text, problem),
@@ -251,7 +278,7 @@ def parse_scalar(text: str, where: Optional[str] = None) -> Any:
     try:
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = _yaml_problem(exc)
         raise UsageError(
             where=where or "value",
             problem="cannot parse value {!r}: {}".format(text, problem),
@@ -393,6 +420,12 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
             ) from None
     if data is None and fmt == "yaml":
         return {}
+    check_mapping(data, path)
+    return data
+
+
+def check_mapping(data: Any, path) -> None:
+    """A values file's data must be a mapping: else the one error that says so."""
     if not isinstance(data, dict):
         raise ValuesFileError(
             where=display_path(str(path)),
@@ -402,7 +435,6 @@ def load_values_file(path, fmt: Optional[str] = None) -> dict:
             path=str(path),
             key=None,
         )
-    return data
 
 
 def plain_values(tree: dict, path, separator: str = ".") -> dict:

@@ -17,6 +17,7 @@ from hpreg._text import shorten
 __all__ = [
     "MAX_DEPTH",
     "MAX_NODES",
+    "MAX_ALIAS_NODES",
     "MAX_SIZE",
     "BoundedYamlLoading",
     "nesting_problem",
@@ -27,6 +28,9 @@ __all__ = [
 
 MAX_DEPTH = 100  # levels of nested lists and mappings in one value or file
 MAX_NODES = 1_000_000  # nodes a YAML document may expand to, aliases included
+# nodes aliases may add to a document: a few hundred bytes of aliases must not cost
+# seconds of sweep parsing and writing downstream
+MAX_ALIAS_NODES = 100_000
 MAX_SIZE = 1_000_000  # characters or elements a value built by an expression may hold
 
 
@@ -54,6 +58,7 @@ class BoundedYamlLoading:
     def compose_document(self):
         self._hpreg_sizes = {}  # id(node) -> (nodes expanded, depth), once composed
         self._hpreg_depth = 0
+        self._hpreg_aliased = 0  # nodes the aliases added so far
         try:
             return super().compose_document()
         finally:
@@ -72,6 +77,18 @@ class BoundedYamlLoading:
                     "contain itself".format(event.anchor),
                     event.start_mark,
                 )
+            if node is not None:
+                aliased = self.__dict__.get("_hpreg_aliased", 0) + sizes[id(node)][0]
+                if aliased > MAX_ALIAS_NODES:
+                    raise YamlLimitError(
+                        None,
+                        None,
+                        "the document expands to more than {} values through its "
+                        "aliases (each alias repeats what it names); write the "
+                        "values out or use fewer aliases".format(MAX_ALIAS_NODES),
+                        event.start_mark,
+                    )
+                self._hpreg_aliased = aliased
             return super().compose_node(parent, index)
         depth = self.__dict__.get("_hpreg_depth", 0) + 1
         if depth > MAX_DEPTH:

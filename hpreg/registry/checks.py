@@ -39,7 +39,22 @@ def coerce_to_default(name: str, value: Any, default: Any, where: str = "") -> A
     elif isinstance(default, float):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if ok:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an int of 309 digits or more
+                raise ValueTypeError(
+                    where=where,
+                    problem="an int of {} digits for '{}' is too large for a float "
+                    "(its default {!r} is a float)".format(
+                        len(str(abs(value))) if value.bit_length() < 14000 else "many",
+                        name,
+                        default,
+                    ),
+                    fix="give a float value, at most about 1.8e308",
+                    name=name,
+                    value=value,
+                    expected=expected,
+                ) from None
     elif isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif isinstance(default, (list, tuple)):

@@ -23,6 +23,9 @@ def check_env_config(manager) -> None:
     from hpreg.registry.env import env_data, env_values
     from hpreg.registry.managers import managers
 
+    if getattr(manager, "_env_error", None) is not None:
+        raise manager._env_error  # the file's values do not form one tree
+
     where = _source.display_path(path)
     pool = list(managers())
     if not any(m is manager for m in pool):

@@ -545,8 +545,22 @@ def _apply_env_config(manager: HyperParameterManager) -> None:
         # ``from hpreg.m import _`` must not fail: the first value read raises it
         manager._env_error = error
         return
+    from hpreg._text import join_fix
+    from hpreg.errors import HpregError
+    from hpreg.io.source import display_path
+
     for name, value in values.items():
-        manager._set_value(name, value, Provenance("env", path))
+        try:
+            manager._set_value(name, value, Provenance("env", path))
+        except HpregError as error:  # `lr: 1` and `lr.x: 2`: not one tree
+            for done in list(manager._env_names):
+                manager.unset(done)
+            manager._env_names.clear()
+            manager._env_error = error.replace(
+                where="{}: {}".format(display_path(path), name),
+                fix=join_fix(error.fix, "(the file $HPREG_CONFIG names)"),
+            )
+            return
         manager._env_names[name] = value
 
 

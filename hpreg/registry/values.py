@@ -57,17 +57,12 @@ class ValuesFileMixin:
         """Set values from a mapping read from ``origin``: flattened, each name
         checked against the scan, each value coerced to its default's type and
         checked against its hints, then set with ``source`` as provenance."""
+        from hpreg.io.files import check_mapping
+
         where = _source.display_path(origin)
         if data is None:
             return self
-        if not isinstance(data, dict):
-            raise ValuesFileError(
-                where=where,
-                problem="expected a mapping of hyperparameter names to values, got "
-                "a {}".format(type(data).__name__),
-                fix="write 'name: value' lines",
-                path=origin,
-            )
+        check_mapping(data, origin)
         flat = self.flatten_tree(data)
         checked = self.check_values(flat, where)
         for name, value in checked.items():

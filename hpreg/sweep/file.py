@@ -7,6 +7,7 @@ whether the names exist to :mod:`hpreg.validate`.
 """
 
 import difflib
+import functools
 import os
 import re
 from typing import Any, Callable, Dict, List, Optional
@@ -96,6 +97,7 @@ def _check_key(key: Any, ctx: _Context, value: Any) -> None:
             )
 
 
+@functools.lru_cache(maxsize=4096)  # aliases repeat a few keys many times
 def _typo_of(key: str) -> List[str]:
     """The reserved key ``key`` is a near miss of (one edit or two), if any.
 
