@@ -125,10 +125,11 @@ def test_trials_run_as_slurm_jobs_asked_as_slots_free(slurm):
     done = hpreg_optimize(project, args, [sys.executable, "job.py"], env)
     assert done.returncode == 0, done.stderr
     assert "4 of 4 trials in runs/optimize" in done.stdout
+    assert "failed" not in done.stderr, done.stderr
     ran = count(project)
     assert sorted(ran) == ["trial{:04d}".format(i) for i in range(4)]  # each once
     rows = results(project, "runs/optimize", env)
-    assert [r["state"] for r in rows] == ["complete"] * 4
+    assert [r["state"] for r in rows] == ["complete"] * 4, rows
     assert all(r["val_loss"] == r["x"] for r in rows)
     with RunStore(str(project / "runs" / "optimize"), create=False) as store:
         jobs = store.jobs()
