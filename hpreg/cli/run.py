@@ -55,6 +55,12 @@ def add_run_parsers(commands) -> None:
         help="a job running longer fails (SIGTERM, then SIGKILL)",
     )
     run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --store, skipping what is done (the default "
+        "when it exists; with --resume a missing store is an error)",
+    )
+    run.add_argument(
         "--retry-failed", action="store_true", help="run failed jobs again"
     )
     run.add_argument(
@@ -273,6 +279,12 @@ def cmd_run(args) -> int:
     for i, point in enumerate(points):
         check_point(point, "point {}".format(i))
     store = args.store or os.path.join("runs", stem)
+    if args.resume and not os.path.exists(os.path.join(store, "hpreg.db")):
+        raise UsageError(
+            where="--resume",
+            problem="there is no run to resume in {}".format(store),
+            fix="check --store, or drop --resume to start the run",
+        )
     summary, run_store = run_points(
         points,
         command,
