@@ -233,7 +233,8 @@ def test_hyper_opt_section_maps(tmp_path):
     assert dims["optimizer.learning_rate"].log
     assert dims["width"].step == 0.25 and dims["width"].kind == "float"
     assert dims["act"].choices == ["relu", "tanh"]
-    assert any("slurm" in note for note in s.notes)
+    # the Slurm executor's settings (tests/test_optimize_executors.py runs them)
+    assert s.slurm == {"jobs": 20, "options": {"options": {"account": "NAML0001"}}}
 
 
 def test_a_union_has_no_space_meaning(tmp_path):

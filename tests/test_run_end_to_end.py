@@ -51,6 +51,16 @@ class TestRunAndResults:
         assert again.returncode == 0
         assert "nothing to run: all 6 jobs are done" in again.stdout
         assert len(counted(count)) == 6  # nothing ran again
+        resumed = run(run_argv("x=1,2,3", "tag=a,b", "--resume"), folder, env(count))
+        assert resumed.returncode == 0, resumed.stderr
+        assert len(counted(count)) == 6
+
+    def test_resume_needs_a_run_to_resume(self, job):
+        folder, count = job
+        result = run(run_argv("x=1", "--resume"), folder, env(count))
+        assert result.returncode == 2
+        assert result.stderr.startswith("hpreg: error: --resume: there is no run")
+        assert len(result.stderr.splitlines()) == 1 and counted(count) == []
 
     def test_run_directory_holds_the_job_record(self, job):
         folder, count = job

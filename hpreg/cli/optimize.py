@@ -8,6 +8,7 @@ from hpreg.errors import SearchSpaceError, UsageError
 
 
 def add_optimize_parser(commands) -> None:
+    from hpreg.cli.run import add_executor_arguments
     from hpreg.optimize.config import DIRECTIONS, PRUNERS, SAMPLERS
 
     parser = commands.add_parser(
@@ -66,10 +67,22 @@ def add_optimize_parser(commands) -> None:
         help="--worker: seconds between heartbeats; a trial silent for 3 is failed "
         "and run again (default: 10)",
     )
-    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="trials at once (default: 1, or a hyper_opt file's slurm.jobs)",
+    )
     parser.add_argument("--timeout", type=float, metavar="SECONDS")
     parser.add_argument("--max-attempts", type=int, default=1, metavar="N")
     parser.add_argument("--gpus", metavar="IDS")
+    add_executor_arguments(
+        parser,
+        default=None,
+        note="; a hyper_opt file's slurm: section means slurm (its jobs and batch "
+        "options are the defaults of -j and --slurm-*)",
+    )
     parser.add_argument(
         "--scan",
         nargs="+",
@@ -211,15 +224,16 @@ def cmd_optimize(args) -> int:
             problem="no command to run",
             fix="write it after '--': hpreg optimize FILE -- python train.py",
         )
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError(where="-j {}".format(args.jobs), problem="run at least 1 job")
     if args.heartbeat is not None and (not args.worker or args.heartbeat <= 0):
         raise UsageError(
             where="--heartbeat {}".format(args.heartbeat),
             problem="a positive number of seconds, for --worker",
         )
-    gpus = _gpus(args.gpus)
     settings = _settings(args)
+    executor, executor_options = _executor(args, settings)
+    gpus = _gpus(args.gpus)
     registry = _registry(args, command)
     picked = None
     if args.space:
@@ -249,7 +263,18 @@ def cmd_optimize(args) -> int:
         pruner = "none"
     n_trials = settings.n_trials or 50
     if args.worker:
-        return _work(args, command, settings, dims, store, storage, study_name, gpus)
+        return _work(
+            args,
+            command,
+            settings,
+            dims,
+            store,
+            storage,
+            study_name,
+            gpus,
+            executor,
+            executor_options,
+        )
     study = open_study(
         make_storage(storage),
         study_name,
@@ -280,11 +305,44 @@ def cmd_optimize(args) -> int:
         max_attempts=args.max_attempts,
         gpus=gpus,
         on_trial=on_trial,
+        executor=executor,
+        executor_options=executor_options,
     )
     line = "{} of {} trials in {}".format(counted(study), n_trials, store)
     if counted(study) == before:
         line = "nothing to run: " + line
     return _report(study, summary, metrics, n_trials, store, store, line)
+
+
+def _executor(args, settings):
+    """Where the trials run and the executor's options: ``--executor`` (and its
+    options, as for ``hpreg run``), else ``slurm`` when a hyper_opt file has a
+    ``slurm:`` section, whose ``jobs`` and ``batch`` are the defaults of ``-j`` and
+    the ``--slurm-*`` options. Sets ``args.jobs``."""
+    from hpreg.cli.run import _executor_options
+
+    mapped = settings.slurm
+    if args.executor is None:
+        args.executor = "slurm" if mapped is not None else "local"
+    elif mapped is not None and args.executor != "slurm":
+        settings.notes.append(
+            "{}: slurm: not used with --executor {}".format(
+                settings.source, args.executor
+            )
+        )
+        mapped = None
+    options = _executor_options(args)
+    if args.jobs is None:
+        args.jobs = (mapped or {}).get("jobs") or 1
+    if mapped is not None:
+        merged = dict(mapped["options"])
+        for key, value in options.items():
+            if key == "options":
+                merged["options"] = dict(merged.get("options") or {}, **value)
+            elif value is not None:
+                merged[key] = value
+        options = merged
+    return args.executor, options
 
 
 def _trial_printer(metrics):
@@ -333,7 +391,18 @@ def _report(study, summary, metrics, n_trials, store, jobs_store, line) -> int:
     return 0
 
 
-def _work(args, command, settings, dims, store, storage, study_name, gpus) -> int:
+def _work(
+    args,
+    command,
+    settings,
+    dims,
+    store,
+    storage,
+    study_name,
+    gpus,
+    executor="local",
+    executor_options=None,
+) -> int:
     """``--worker``: one of many processes sharing the study in ``storage``."""
     from hpreg.optimize.api import write_settings
     from hpreg.optimize.study import (
@@ -386,6 +455,8 @@ def _work(args, command, settings, dims, store, storage, study_name, gpus) -> in
         on_trial=_trial_printer(metrics),
         heartbeat=args.heartbeat or HEARTBEAT,
         name=name,
+        executor=executor,
+        executor_options=executor_options,
     )
     from hpreg.optimize.study import counted
 

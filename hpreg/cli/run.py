@@ -55,6 +55,12 @@ def add_run_parsers(commands) -> None:
         help="a job running longer fails (SIGTERM, then SIGKILL)",
     )
     run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --store, skipping what is done (the default "
+        "when it exists; with --resume a missing store is an error)",
+    )
+    run.add_argument(
         "--retry-failed", action="store_true", help="run failed jobs again"
     )
     run.add_argument(
@@ -71,37 +77,7 @@ def add_run_parsers(commands) -> None:
         "never one held by another job (with -j above their number, jobs wait "
         "for a free device)",
     )
-    run.add_argument(
-        "--executor",
-        choices=("local", "slurm", "dask"),
-        default="local",
-        help="where jobs run: processes here (default), a Slurm array (needs "
-        "pip install hpreg[slurm]) or a dask cluster (pip install hpreg[dask])",
-    )
-    run.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="with --executor dask: the scheduler (tcp://host:8786), or 'local' "
-        "for a LocalCluster of -j workers (the default)",
-    )
-    run.add_argument("--slurm-partition", metavar="NAME")
-    run.add_argument("--slurm-gpus-per-task", type=int, metavar="N")
-    run.add_argument(
-        "--slurm-time", metavar="TIME", help="time limit per job, e.g. 1:00:00"
-    )
-    run.add_argument(
-        "--slurm-array-parallelism",
-        type=int,
-        metavar="N",
-        help="jobs of the array running at once (default: -j)",
-    )
-    run.add_argument(
-        "--slurm-opt",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any other sbatch option, e.g. --slurm-opt qos=high (repeatable)",
-    )
+    add_executor_arguments(run)
     run.add_argument("--unique", action="store_true", help="drop repeated points")
     run.add_argument("--exclude", action="append", default=[], metavar="GLOB")
     run.add_argument("--no-cache", action="store_true")
@@ -144,6 +120,42 @@ def add_run_parsers(commands) -> None:
         "--by", metavar="COLUMN", help="with --plot: one line per value of COLUMN"
     )
     results.set_defaults(func=cmd_results)
+
+
+def add_executor_arguments(parser, default: Optional[str] = "local", note: str = ""):
+    """``--executor``, ``--scheduler`` and ``--slurm-*`` (``hpreg run`` and ``hpreg
+    optimize``); ``_executor_options`` reads them."""
+    parser.add_argument(
+        "--executor",
+        choices=("local", "slurm", "dask"),
+        default=default,
+        help="where jobs run: processes here (default), a Slurm array (needs "
+        "pip install hpreg[slurm]) or a dask cluster (pip install hpreg[dask])" + note,
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: the scheduler (tcp://host:8786), or 'local' "
+        "for a LocalCluster of -j workers (the default)",
+    )
+    parser.add_argument("--slurm-partition", metavar="NAME")
+    parser.add_argument("--slurm-gpus-per-task", type=int, metavar="N")
+    parser.add_argument(
+        "--slurm-time", metavar="TIME", help="time limit per job, e.g. 1:00:00"
+    )
+    parser.add_argument(
+        "--slurm-array-parallelism",
+        type=int,
+        metavar="N",
+        help="jobs of the array running at once (default: -j)",
+    )
+    parser.add_argument(
+        "--slurm-opt",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other sbatch option, e.g. --slurm-opt qos=high (repeatable)",
+    )
 
 
 def _script_folder(command: List[str]) -> Optional[str]:
@@ -269,6 +281,12 @@ def cmd_run(args) -> int:
     for i, point in enumerate(points):
         check_point(point, "point {}".format(i))
     store = args.store or os.path.join("runs", stem)
+    if args.resume and not os.path.exists(os.path.join(store, "hpreg.db")):
+        raise UsageError(
+            where="--resume",
+            problem="there is no run to resume in {}".format(store),
+            fix="check --store, or drop --resume to start the run",
+        )
     summary, run_store = run_points(
         points,
         command,

@@ -44,6 +44,8 @@ def optimize(
     jobs: int = 1,
     fixed: Optional[Dict[str, Any]] = None,
     store: Optional[str] = None,
+    executor: str = "local",
+    **executor_options: Any,
 ):
     """Optimize ``objective`` over ``space`` with Optuna; returns the study.
 
@@ -59,8 +61,18 @@ def optimize(
     ``hpreg.Pruned`` and the trial is recorded as pruned. ``storage`` is None (in
     memory), ``journal:PATH`` or a database URL; running again on a stored study
     continues it up to ``n_trials`` in total.
+
+    A command's trials run as jobs of ``executor`` (``"local"``, ``"slurm"``,
+    ``"dask"``, with its options as for ``hpreg.run``: ``partition=``, ``time=``,
+    ``options=``..., or ``scheduler=``), ``jobs`` at a time.
     """
     require_optuna()
+    if callable(objective) and (executor != "local" or executor_options):
+        raise SearchSpaceError(
+            where="executor={!r}".format(executor),
+            problem="a Python objective runs in this process",
+            fix="give a command (as for hpreg.run) to run trials on an executor",
+        )
     metrics = metric_list(
         list(metric) if not isinstance(metric, str) else metric, "metric"
     )
@@ -121,7 +133,16 @@ def optimize(
 
     command = command_of(objective)
     summary = run_trials(
-        study, command, store, dims, fixed, metrics, n_trials, jobs=jobs
+        study,
+        command,
+        store,
+        dims,
+        fixed,
+        metrics,
+        n_trials,
+        jobs=jobs,
+        executor=executor,
+        executor_options=executor_options,
     )
     if summary.interrupted:
         raise KeyboardInterrupt
@@ -171,11 +192,15 @@ def run_trials(
     max_attempts: int = 1,
     gpus=None,
     on_trial=None,
+    executor: str = "local",
+    executor_options: Optional[Dict[str, Any]] = None,
 ):
     """Run the study's trials as jobs of the runner in ``store`` until ``n_trials``
-    count; returns the executor's ``Summary``."""
+    count; returns the executor's ``Summary``. ``executor`` is where the jobs run
+    (``local``, ``slurm``, ``dask``, with ``executor_options`` as for ``hpreg.run``);
+    at most ``jobs`` run at once, a new trial asked as soon as one ends."""
     from hpreg.optimize.coordinator import Driver
-    from hpreg.run.local import LocalExecutor
+    from hpreg.run.api import make_executor
     from hpreg.run.store import RunStore
 
     run_store = RunStore(store)
@@ -192,18 +217,22 @@ def run_trials(
             progress=on_trial,
         )
         driver.recover()
-        executor = LocalExecutor(
+        options = dict(executor_options or {})
+        if executor == "local":
+            options["gpus"] = gpus
+        runner = make_executor(
+            executor,
             run_store,
             store,
             jobs=jobs,
             timeout=timeout,
             max_attempts=max_attempts,
-            gpus=gpus,
             driver=driver,
+            **options,
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*already reported.*")
-            return executor.run()
+            return runner.run()
     finally:
         run_store.close()
 

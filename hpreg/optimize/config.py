@@ -6,7 +6,7 @@ import os
 from typing import Any, Dict, List, Optional
 
 from hpreg._text import did_you_mean, join_fix, suggestion
-from hpreg.errors import SearchSpaceError
+from hpreg.errors import SearchSpaceError, UsageError
 
 SAMPLERS = ("tpe", "random", "cmaes", "grid", "qmc")
 PRUNERS = ("median", "hyperband", "none")
@@ -60,6 +60,8 @@ class Settings:
         self.storage: Optional[str] = None
         self.store: Optional[str] = None
         self.reload: Optional[bool] = None
+        # hyper_opt's slurm: section: {"jobs": N or None, "options": the Slurm
+        # executor's options (partition, time, options: more sbatch options)}
         self.slurm: Optional[Dict[str, Any]] = None
         self.source = ""  # the file
         self.section = "optimize"
@@ -154,11 +156,7 @@ def read_file(path: str) -> Settings:
         rest.pop("slurm", None)
         read_hyper_opt(data["optuna"], settings)
         if "slurm" in data:
-            settings.slurm = data["slurm"]
-            settings.notes.append(
-                "{}: slurm: the Slurm executor is not available here; the trials "
-                "run on this machine".format(path)
-            )
+            settings.slurm = read_hyper_opt_slurm(data["slurm"], settings)
     elif "optimize" in data:
         read_optimize(data["optimize"], settings)
     else:
@@ -329,6 +327,119 @@ def read_hyper_opt(section: Any, settings: Settings) -> None:
                 spec["step"] = step
         space[name] = (spec, "{}.settings".format(where))
     settings.space = space
+
+
+SLURM_KEYS = ("jobs", "batch", "kernel")
+# sbatch's one-letter options (hyper_opt writes ``-X value``; submitit ``--name=value``)
+SBATCH_LETTERS = {
+    "A": "account",
+    "a": "array",
+    "C": "constraint",
+    "c": "cpus-per-task",
+    "D": "chdir",
+    "d": "dependency",
+    "e": "error",
+    "G": "gpus",
+    "J": "job-name",
+    "L": "licenses",
+    "M": "clusters",
+    "m": "distribution",
+    "N": "nodes",
+    "n": "ntasks",
+    "o": "output",
+    "p": "partition",
+    "q": "qos",
+    "s": "oversubscribe",
+    "t": "time",
+    "w": "nodelist",
+    "x": "exclude",
+}
+# sbatch options hpreg (submitit) sets itself: a job's output is in its run directory
+SBATCH_OWN = ("array", "error", "job-name", "output", "open-mode")
+
+
+def read_hyper_opt_slurm(section: Any, settings: Settings) -> Dict[str, Any]:
+    """hyper_opt's ``slurm:`` section as the Slurm executor's settings: ``jobs`` is
+    how many trials run at once, ``batch`` the sbatch options (``-p``/``partition``
+    and ``-t``/``time`` are the executor's own, the others go to sbatch as they
+    are); ``kernel`` is not run (the jobs inherit the environment of ``hpreg
+    optimize``)."""
+
+    def where(*keys: Any) -> str:
+        path = ".".join(str(k) for k in ("slurm",) + keys)
+        return "{}: {}".format(settings.source, path) if settings.source else path
+
+    if not isinstance(section, dict):
+        raise _error(
+            where(),
+            "the slurm: section is a mapping, got {!r}".format(section),
+            "write slurm: {jobs: 4, batch: {partition: gpu}}",
+        )
+    for key in section:
+        if key not in SLURM_KEYS:
+            raise _error(
+                where(key),
+                "unknown key {!r}".format(key),
+                join_fix(
+                    suggestion(did_you_mean(str(key), SLURM_KEYS)),
+                    "(keys: {})".format(", ".join(SLURM_KEYS)),
+                ),
+                path=settings.source,
+                key=key,
+            )
+    jobs = None
+    if section.get("jobs") is not None:
+        jobs = positive_int(section["jobs"], where("jobs"))
+    if section.get("kernel"):
+        settings.notes.append(
+            "{}: the jobs do not run it; they inherit the environment of hpreg "
+            "optimize (activate it first)".format(where("kernel"))
+        )
+    batch = section.get("batch") or {}
+    if not isinstance(batch, dict):
+        raise _error(
+            where("batch"),
+            "batch maps sbatch options to values, got {!r}".format(batch),
+            "write batch: {partition: gpu, t: '12:00:00'}",
+        )
+    options: Dict[str, Any] = {}
+    extra: Dict[str, str] = {}
+    for key, value in batch.items():
+        text = str(key).strip().lstrip("-")
+        if len(text) == 1:
+            if text not in SBATCH_LETTERS:
+                raise _error(
+                    where("batch", key),
+                    "no long sbatch option known for -{}".format(text),
+                    "write the option's long name (sbatch --help)",
+                )
+            text = SBATCH_LETTERS[text]
+        text = text.replace("_", "-")
+        if not text:
+            raise _error(where("batch", key), "an empty sbatch option")
+        if text in SBATCH_OWN:
+            settings.notes.append(
+                "{}: ignored; hpreg sets it (each job's output is in its run "
+                "directory)".format(where("batch", key))
+            )
+            continue
+        if value is None or value is False:
+            continue
+        if text == "partition":
+            options["partition"] = str(value)
+        elif text == "time":
+            from hpreg.run.slurm import slurm_minutes
+
+            try:
+                slurm_minutes(str(value))
+            except UsageError as error:
+                raise _error(where("batch", key), error.problem, error.fix) from None
+            options["time"] = str(value)
+        else:
+            extra[text] = value if value is True else str(value)
+    if extra:
+        options["options"] = extra
+    return {"jobs": jobs, "options": options}
 
 
 def default_store(path: Optional[str]) -> str:

@@ -1,12 +1,13 @@
 """The coordinator: Optuna's ask/tell loop over the runner's jobs.
 
 Each trial is one job of the run store (id ``trial0007``, its run directory, its
-config), run by the runner's executor. The ``Driver`` is the executor's driver: it
-asks a new trial whenever a job slot frees (``feed``, never in batches), watches
-the running jobs' ``metrics.jsonl`` and reports each step's metric to the trial;
-when the pruner says stop it writes ``prune`` into the run directory, and the
-job's next ``hpreg.report`` ends it (exit 0, recorded as pruned). When a job
-ends, its last reported metrics are told to the study (``ended``).
+config), run by the runner's executor (local, Slurm, dask). The ``Driver`` is the
+executor's driver: it asks a new trial whenever a job slot frees (``feed``, never
+in batches), watches the running jobs' ``metrics.jsonl`` and reports each step's
+metric to the trial; when the pruner says stop it writes ``prune`` into the run
+directory (shared with remote jobs), and the job's next ``hpreg.report`` ends it
+(exit 0, recorded as pruned). When a job ends, its last reported metrics are told
+to the study (``ended``).
 
 A coordinator killed with kill -9 and started again: a trial whose job finished
 meanwhile is told from its run directory (the executor re-reads it), one whose

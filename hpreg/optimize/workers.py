@@ -291,10 +291,14 @@ def run_worker(
     on_trial=None,
     heartbeat: float = HEARTBEAT,
     name: Optional[str] = None,
+    executor: str = "local",
+    executor_options: Optional[Dict[str, Any]] = None,
 ):
     """Run trials of the shared study as jobs in ``<store>/<name>`` until the
-    study has ``n_trials``; returns (the last executor ``Summary``, the driver)."""
-    from hpreg.run.local import LocalExecutor
+    study has ``n_trials``; returns (the last executor ``Summary``, the driver).
+    The jobs run on ``executor`` (``local``, ``slurm``, ``dask``) as in
+    ``hpreg.optimize.api.run_trials``."""
+    from hpreg.run.api import make_executor
     from hpreg.run.store import RunStore
 
     name = name or worker_name()
@@ -317,19 +321,23 @@ def run_worker(
     )
     try:
         while True:
-            executor = LocalExecutor(
+            options = dict(executor_options or {})
+            if executor == "local":
+                options["gpus"] = gpus
+            runner = make_executor(
+                executor,
                 run_store,
                 folder,
                 jobs=jobs,
                 timeout=timeout,
                 max_attempts=max_attempts,
-                gpus=gpus,
                 driver=driver,
+                **options,
             )
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*already reported.*")
                 warnings.filterwarnings("ignore", message=".*skip_if_finished.*")
-                summary = executor.run()
+                summary = runner.run()
             if summary.interrupted:
                 return summary, driver
             try:

@@ -16,6 +16,11 @@ pidfd waits, signals to process groups and GPU slots, under the same contract.)
   ``Summary`` (counts by state, failed jobs, whether it was interrupted). Jobs added
   to the store while it runs (an optimizer's next trials, from ``progress.ended``)
   are claimed too, when ``store.choose`` lets them.
+- ``driver`` (the optimizer's ask/tell loop, ``hpreg.optimize.coordinator``): when a
+  slot is free and no job is queued, ``driver.feed()`` adds one (and chooses it);
+  ``driver.tick(running)`` looks at the running jobs (``running[id].run_dir``) every
+  poll; ``driver.ended(job, state, run_dir, metrics, error)`` hears each end. A job
+  whose run directory holds ``prune`` when it ends is recorded ``pruned``.
 - A coordinator that dies loses nothing: the next ``run()`` on the store finds its
   jobs stale and re-attaches to those still running (by pid locally, by the Slurm
   job id or dask key recorded as the job's ``handle`` otherwise), records those
@@ -241,6 +246,14 @@ def _guard(group: int):
         return None
 
 
+class _Running:
+    """A remote job as ``driver.tick`` sees it: the job and its run directory."""
+
+    def __init__(self, job, run_dir: str):
+        self.job = job
+        self.run_dir = run_dir
+
+
 class RemoteExecutor(Executor):
     """The coordinator of an executor that hands jobs to an engine (Slurm, dask).
 
@@ -257,7 +270,7 @@ class RemoteExecutor(Executor):
     - ``cancel(handles)``: stop jobs (Ctrl-C); best effort, ``STOP_FILE`` too.
 
     ``capacity`` is how many jobs are out at once (None: every queued job is
-    submitted at once, the engine queues them).
+    submitted at once, the engine queues them; with a ``driver``, ``jobs``).
     """
 
     poll_interval = 0.5
@@ -273,10 +286,16 @@ class RemoteExecutor(Executor):
         progress=None,
         function: Optional[FunctionTarget] = None,
         cwd: Optional[str] = None,
+        driver=None,
     ):
         self.store = store
         self.root = os.path.abspath(root)
         self.jobs = jobs
+        # the optimizer's ask/tell loop: feed() when a slot is free, tick() while
+        # jobs run, ended() for each end (see LocalExecutor)
+        self.driver = driver
+        if driver is not None and self.capacity is None:
+            self.capacity = max(1, jobs or 1)  # a trial is asked when a slot frees
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
         self.progress = progress
@@ -328,6 +347,13 @@ class RemoteExecutor(Executor):
                     break
                 self._submit_queued()
                 self._reap()
+                if self.driver is not None and not self.signals:
+                    self.driver.tick(
+                        {
+                            i: _Running(job, os.path.join(self.root, i))
+                            for i, (job, _) in self.watched.items()
+                        }
+                    )
                 if not self.watched and not waiting:
                     if not store.stale_jobs(runner_dead):
                         # jobs queued again (lost, --max-attempts) go out first
@@ -346,6 +372,9 @@ class RemoteExecutor(Executor):
         tasks, jobs = [], []
         while self.capacity is None or len(self.watched) + len(tasks) < self.capacity:
             job = self.store.claim(self.runner)
+            if job is None and self.driver is not None and not self.signals:
+                if self.driver.feed():
+                    job = self.store.claim(self.runner)
             if job is None:
                 break
             try:
@@ -413,6 +442,8 @@ class RemoteExecutor(Executor):
         error = None
         if how.lost or (interrupted and code != 0):
             state = "interrupted"  # queued again: claimed by this run or the next
+        elif os.path.exists(os.path.join(run_dir, rundir.PRUNE)):
+            state = "pruned"  # the optimizer's pruner stopped it (hpreg.optimize)
         elif code == 0:
             state = "done"
         elif code is None:
@@ -428,6 +459,7 @@ class RemoteExecutor(Executor):
             state = "queued"
         meta = rundir.read_meta(run_dir)
         end = rundir.exit_time(run_dir) or time.time()
+        metrics = rundir.read_metrics(run_dir)
         self.store.finish(
             job.id,
             self.runner,
@@ -435,11 +467,13 @@ class RemoteExecutor(Executor):
             exit_code=code,
             end=end,
             error=error,
-            metrics=rundir.read_metrics(run_dir),
+            metrics=metrics,
             start=meta.get("start"),
         )
         if self.progress is not None:
             self.progress.ended(job, state, code, end - (meta.get("start") or end))
+        if self.driver is not None:
+            self.driver.ended(job, state, run_dir, metrics, error)
 
     def _recover(self) -> bool:
         """Adopt the running jobs of dead coordinators: re-attach by handle, record
