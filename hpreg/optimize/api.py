@@ -200,7 +200,6 @@ def run_trials(
     (``local``, ``slurm``, ``dask``, with ``executor_options`` as for ``hpreg.run``);
     at most ``jobs`` run at once, a new trial asked as soon as one ends."""
     from hpreg.optimize.coordinator import Driver
-    from hpreg.run.api import make_executor
     from hpreg.run.store import RunStore
 
     run_store = RunStore(store)
@@ -217,24 +216,52 @@ def run_trials(
             progress=on_trial,
         )
         driver.recover()
-        options = dict(executor_options or {})
-        if executor == "local":
-            options["gpus"] = gpus
-        runner = make_executor(
+        return run_driven(
+            driver,
             executor,
             run_store,
             store,
             jobs=jobs,
             timeout=timeout,
             max_attempts=max_attempts,
-            driver=driver,
-            **options,
+            gpus=gpus,
+            executor_options=executor_options,
         )
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*already reported.*")
-            return runner.run()
     finally:
         run_store.close()
+
+
+def run_driven(
+    driver,
+    executor: str,
+    run_store,
+    root: str,
+    jobs: int,
+    timeout: Optional[float],
+    max_attempts: int,
+    gpus,
+    executor_options: Optional[Dict[str, Any]],
+):
+    """Run trials as jobs of ``executor`` until ``driver`` asks for no more; the
+    summary of the run (one coordinator's, or one worker's round)."""
+    from hpreg.run.api import make_executor
+
+    runner = make_executor(
+        executor,
+        run_store,
+        root,
+        gpus=gpus,
+        jobs=jobs,
+        timeout=timeout,
+        max_attempts=max_attempts,
+        driver=driver,
+        **(executor_options or {}),
+    )
+    with warnings.catch_warnings():
+        # Optuna warns when a trial is told twice or left finished: both expected
+        warnings.filterwarnings("ignore", message=".*already reported.*")
+        warnings.filterwarnings("ignore", message=".*skip_if_finished.*")
+        return runner.run()
 
 
 __all__ = ["optimize", "run_trials", "read_settings", "write_settings", "DIRECTIONS"]

@@ -298,7 +298,7 @@ def run_worker(
     study has ``n_trials``; returns (the last executor ``Summary``, the driver).
     The jobs run on ``executor`` (``local``, ``slurm``, ``dask``) as in
     ``hpreg.optimize.api.run_trials``."""
-    from hpreg.run.api import make_executor
+    from hpreg.optimize.api import run_driven
     from hpreg.run.store import RunStore
 
     name = name or worker_name()
@@ -321,23 +321,17 @@ def run_worker(
     )
     try:
         while True:
-            options = dict(executor_options or {})
-            if executor == "local":
-                options["gpus"] = gpus
-            runner = make_executor(
+            summary = run_driven(
+                driver,
                 executor,
                 run_store,
                 folder,
                 jobs=jobs,
                 timeout=timeout,
                 max_attempts=max_attempts,
-                driver=driver,
-                **options,
+                gpus=gpus,
+                executor_options=executor_options,
             )
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*already reported.*")
-                warnings.filterwarnings("ignore", message=".*skip_if_finished.*")
-                summary = runner.run()
             if summary.interrupted:
                 return summary, driver
             try:

@@ -28,16 +28,18 @@ def command_of(target: Target):
     return command
 
 
-def make_executor(name: str, store: RunStore, root: str, **options) -> Executor:
+def make_executor(
+    name: str, store: RunStore, root: str, gpus=None, **options
+) -> Executor:
     """The executor ``name`` (``local``, ``slurm``, ``dask``) over ``store``, with
     the common options (``jobs``, ``timeout``, ``max_attempts``, ``progress``,
-    ``function``, ``cwd``; ``gpus`` for local) and its own (``slurm_*`` for slurm:
-    ``partition``, ``gpus_per_task``, ``time``, ``array_parallelism``, ``options``,
-    ``cluster``; ``scheduler`` for dask)."""
+    ``function``, ``cwd``; ``gpus`` for local, ignored by the others) and its own
+    (``slurm_*`` for slurm: ``partition``, ``gpus_per_task``, ``time``,
+    ``array_parallelism``, ``options``, ``cluster``; ``scheduler`` for dask)."""
     if name == "local":
         from hpreg.run.local import LocalExecutor
 
-        return LocalExecutor(store, root, **options)
+        return LocalExecutor(store, root, gpus=gpus, **options)
     if name == "slurm":
         from hpreg.run.slurm import SlurmExecutor
 
@@ -86,19 +88,17 @@ def run_points(
         reporter = None
         if progress is not False:
             reporter = Progress(run_store, stream=stream, bar=progress)
-        options = dict(executor_options or {})
-        if executor == "local":
-            options["gpus"] = gpus
         runner = make_executor(
             executor,
             run_store,
             store,
+            gpus=gpus,
             jobs=jobs or os.cpu_count() or 1,
             timeout=timeout,
             max_attempts=max_attempts,
             progress=reporter,
             function=function,
-            **options,
+            **(executor_options or {}),
         )
         try:
             summary: Summary = runner.run()
