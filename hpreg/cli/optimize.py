@@ -8,7 +8,7 @@ from hpreg.errors import SearchSpaceError, UsageError
 
 
 def add_optimize_parser(commands) -> None:
-    from hpreg.cli.run import add_executor_arguments
+    from hpreg.cli.run import add_executor_arguments, add_job_arguments
     from hpreg.optimize.config import DIRECTIONS, PRUNERS, SAMPLERS
 
     parser = commands.add_parser(
@@ -74,9 +74,7 @@ def add_optimize_parser(commands) -> None:
         metavar="N",
         help="trials at once (default: 1, or a hyper_opt file's slurm.jobs)",
     )
-    parser.add_argument("--timeout", type=float, metavar="SECONDS")
-    parser.add_argument("--max-attempts", type=int, default=1, metavar="N")
-    parser.add_argument("--gpus", metavar="IDS")
+    add_job_arguments(parser)
     add_executor_arguments(
         parser,
         default=None,

@@ -49,12 +49,6 @@ def add_run_parsers(commands) -> None:
         help="jobs at once (default: the number of CPUs)",
     )
     run.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help="a job running longer fails (SIGTERM, then SIGKILL)",
-    )
-    run.add_argument(
         "--resume",
         action="store_true",
         help="continue the run in --store, skipping what is done (the default "
@@ -63,20 +57,7 @@ def add_run_parsers(commands) -> None:
     run.add_argument(
         "--retry-failed", action="store_true", help="run failed jobs again"
     )
-    run.add_argument(
-        "--max-attempts",
-        type=int,
-        default=1,
-        metavar="N",
-        help="attempts of a failing job in this run, the first included (default 1)",
-    )
-    run.add_argument(
-        "--gpus",
-        metavar="IDS",
-        help="device ids, e.g. 0,1: each job gets one in CUDA_VISIBLE_DEVICES, "
-        "never one held by another job (with -j above their number, jobs wait "
-        "for a free device)",
-    )
+    add_job_arguments(run)
     add_executor_arguments(run)
     run.add_argument("--unique", action="store_true", help="drop repeated points")
     run.add_argument("--exclude", action="append", default=[], metavar="GLOB")
@@ -120,6 +101,31 @@ def add_run_parsers(commands) -> None:
         "--by", metavar="COLUMN", help="with --plot: one line per value of COLUMN"
     )
     results.set_defaults(func=cmd_results)
+
+
+def add_job_arguments(parser) -> None:
+    """``--timeout``, ``--max-attempts`` and ``--gpus`` (``hpreg run`` and ``hpreg
+    optimize``: a trial is a job)."""
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="a job running longer fails (SIGTERM, then SIGKILL)",
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=1,
+        metavar="N",
+        help="attempts of a failing job in this run, the first included (default 1)",
+    )
+    parser.add_argument(
+        "--gpus",
+        metavar="IDS",
+        help="device ids, e.g. 0,1: each job gets one in CUDA_VISIBLE_DEVICES, "
+        "never one held by another job (with -j above their number, jobs wait "
+        "for a free device)",
+    )
 
 
 def add_executor_arguments(parser, default: Optional[str] = "local", note: str = ""):
