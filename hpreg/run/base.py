@@ -10,3 +10,25 @@ class Executor:
 
     def run(self):  # pragma: no cover (abstract)
         raise NotImplementedError
+
+    def record_end(self, job, run_dir, state, code, end, error, metrics, start):
+        """Record a job's end in the store (a failed job is queued again while
+        ``max_attempts`` allow and no signal stops the run), then tell the progress
+        display and the optimizer's driver. Subclasses set ``store``, ``runner``,
+        ``max_attempts``, ``signals``, ``progress`` and ``driver``."""
+        if state == "failed" and job.tries < self.max_attempts and not self.signals:
+            state = "queued"  # --max-attempts: try again in this run
+        self.store.finish(
+            job.id,
+            self.runner,
+            state,
+            exit_code=code,
+            end=end,
+            error=error,
+            metrics=metrics,
+            start=start,
+        )
+        if self.progress is not None:
+            self.progress.ended(job, state, code, end - (start or end))
+        if self.driver is not None:
+            self.driver.ended(job, state, run_dir, metrics, error)

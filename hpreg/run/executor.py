@@ -455,25 +455,12 @@ class RemoteExecutor(Executor):
         else:
             state = "failed"
             error = rundir.tail(os.path.join(run_dir, rundir.STDERR))
-        if state == "failed" and job.tries < self.max_attempts and not self.signals:
-            state = "queued"
         meta = rundir.read_meta(run_dir)
         end = rundir.exit_time(run_dir) or time.time()
         metrics = rundir.read_metrics(run_dir)
-        self.store.finish(
-            job.id,
-            self.runner,
-            state,
-            exit_code=code,
-            end=end,
-            error=error,
-            metrics=metrics,
-            start=meta.get("start"),
+        self.record_end(
+            job, run_dir, state, code, end, error, metrics, meta.get("start")
         )
-        if self.progress is not None:
-            self.progress.ended(job, state, code, end - (meta.get("start") or end))
-        if self.driver is not None:
-            self.driver.ended(job, state, run_dir, metrics, error)
 
     def _recover(self) -> bool:
         """Adopt the running jobs of dead coordinators: re-attach by handle, record

@@ -413,27 +413,14 @@ class LocalExecutor(Executor):
         else:
             state = "failed"
             error = rundir.tail(os.path.join(run_dir, rundir.STDERR))
-        if state == "failed" and job.tries < self.max_attempts and not self.signals:
-            state = "queued"  # --max-attempts: try again in this run
         metrics = rundir.read_metrics(run_dir)
         meta = handle.meta if handle.meta is not None else rundir.read_meta(run_dir)
         meta.update(end=end, exit_code=code)
         if os.path.isdir(run_dir):
             rundir.write_meta(run_dir, meta)
-        self.store.finish(
-            job.id,
-            self.runner,
-            state,
-            exit_code=code,
-            end=end,
-            error=error,
-            metrics=metrics,
-            start=meta.get("start"),
+        self.record_end(
+            job, run_dir, state, code, end, error, metrics, meta.get("start")
         )
-        if self.progress is not None:
-            self.progress.ended(job, state, code, end - (meta.get("start") or end))
-        if self.driver is not None:
-            self.driver.ended(job, state, run_dir, metrics, error)
 
     def _recover(self) -> bool:
         """Adopt the running jobs of dead runners. Returns True when some may still be
