@@ -12,43 +12,14 @@ import pytest
 import yaml
 
 import hpreg
-from conftest import ROOT
 from hpreg import sweep as hp
 from hpreg.io.files import HpregLoader, write_atomic
 from hpreg.argparse import bind
-from hpreg.cli import main
 from hpreg.errors import ValuesFileError
 from hpreg.sweep.file import load_sweep
+from cli_support import json_lines, one_error_line
 
 NOT_UTF8 = b"a\xff".decode("utf-8", "surrogateescape")  # how Linux hands argv over
-
-
-@pytest.fixture(name="cli")
-def fixture_cli(capsys, monkeypatch):
-    """``cli(*argv, cwd=ROOT)`` -> (exit code, stdout, stderr) of ``main(argv)``."""
-    monkeypatch.delenv("HPREG_DEBUG", raising=False)
-
-    def run(*argv, cwd=ROOT):
-        monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def one_error_line(err):
-    """The single ``hpreg: error: ...`` line on stderr, without a traceback."""
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("hpreg: error: "), err
-    return lines[0][len("hpreg: error: ") :]
-
-
-def json_lines(text):
-    return [json.loads(line) for line in text.splitlines()]
 
 
 def snapshot(folder):
