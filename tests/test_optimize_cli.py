@@ -1,7 +1,6 @@
 """hpreg optimize end to end: trials as runner jobs, pruning a subprocess job,
 results --best, continuing, kill -9 of the coordinator, user errors."""
 
-import json
 import os
 import signal
 import subprocess
@@ -12,6 +11,7 @@ import time
 import pytest
 
 import optuna  # noqa: E402,F401 (a dev requirement: CI tests the extra)
+from optimize_support import count, job_env as _env, results
 
 JOB = textwrap.dedent(
     """\
@@ -44,15 +44,6 @@ def fixture_project(tmp_path):
     return tmp_path
 
 
-def _env(project, **extra):
-    env = dict(os.environ)
-    env.pop("HPREG_DEBUG", None)
-    env.pop("HPREG_CONFIG", None)
-    env["COUNT_FILE"] = str(project / "count.txt")
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
 def hpreg_optimize(project, *args, env=None, **popen):
     argv = [sys.executable, "-m", "hpreg", "optimize", *map(str, args)]
     argv += ["--", sys.executable, "job.py"]
@@ -65,24 +56,6 @@ def hpreg_optimize(project, *args, env=None, **popen):
         timeout=120,
         **popen,
     )
-
-
-def results(project, *args):
-    out = subprocess.run(
-        [sys.executable, "-m", "hpreg", "results", *args, "--format", "json"],
-        cwd=str(project),
-        env=_env(project),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
-def count(project):
-    path = project / "count.txt"
-    return path.read_text().split() if path.exists() else []
 
 
 def test_space_from_hints_trials_as_jobs_results_and_continuing(project):

@@ -5,7 +5,6 @@ The Slurm is a fake ``sbatch``/``sacct``/``scancel``/``srun`` on PATH (as in
 test_run_slurm.py); the dask cluster a LocalCluster on 127.0.0.1 (one for the
 module, as in test_run_dask.py)."""
 
-import json
 import os
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from hpreg.run.store import RunStore  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 from test_run_slurm import SACCT, SBATCH, SCANCEL, SRUN  # noqa: E402
+from optimize_support import count, results
 
 JOB = textwrap.dedent(
     """\
@@ -71,24 +71,6 @@ def hpreg_optimize(project, args, command, env):
     )
 
 
-def results(project, store, env):
-    out = subprocess.run(
-        [sys.executable, "-m", "hpreg", "results", store, "--format", "json"],
-        cwd=str(project),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
-def count(project):
-    path = project / "count.txt"
-    return path.read_text().split() if path.exists() else []
-
-
 # -- the fake Slurm ------------------------------------------------------------------
 @pytest.fixture(name="slurm")
 def fixture_slurm(tmp_path):
@@ -128,7 +110,7 @@ def test_trials_run_as_slurm_jobs_asked_as_slots_free(slurm):
     assert "failed" not in done.stderr, done.stderr
     ran = count(project)
     assert sorted(ran) == ["trial{:04d}".format(i) for i in range(4)]  # each once
-    rows = results(project, "runs/optimize", env)
+    rows = results(project, "runs/optimize", env=env)
     assert [r["state"] for r in rows] == ["complete"] * 4, rows
     assert all(r["val_loss"] == r["x"] for r in rows)
     with RunStore(str(project / "runs" / "optimize"), create=False) as store:
@@ -255,7 +237,7 @@ def test_trials_run_on_a_dask_cluster(cluster, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "4 of 4 trials in runs/optimize" in done.stdout
     assert sorted(count(project)) == ["trial{:04d}".format(i) for i in range(4)]
-    rows = results(project, "runs/optimize", env)
+    rows = results(project, "runs/optimize", env=env)
     assert [r["state"] for r in rows] == ["complete"] * 4
     with RunStore(str(project / "runs" / "optimize"), create=False) as store:
         assert all(j.handle.startswith("dask:") for j in store.jobs())
@@ -269,7 +251,7 @@ def test_pruning_a_dask_job_through_its_run_directory(cluster, tmp_path):
     command = _dask_job(project, BAD="trial0005", STEPS=200)
     done = hpreg_optimize(project, args, command, env)
     assert done.returncode == 0, done.stderr
-    rows = results(project, "runs/optimize", env)
+    rows = results(project, "runs/optimize", env=env)
     assert [r["state"] for r in rows] == ["complete"] * 5 + ["pruned"]
     assert rows[5]["exit_code"] == 0  # ended on its own, quietly
     lines = (project / "runs/optimize/trial0005/metrics.jsonl").read_text()
@@ -313,6 +295,6 @@ def test_a_worker_runs_its_trials_on_an_executor(cluster, tmp_path):
     done = hpreg_optimize(project, args, _dask_job(project), env)
     assert done.returncode == 0, done.stderr
     assert "2 of 2 trials in runs/optimize" in done.stdout
-    rows = results(project, "runs/optimize", env)
+    rows = results(project, "runs/optimize", env=env)
     assert [r["state"] for r in rows] == ["complete"] * 2
     assert len(count(project)) == 2

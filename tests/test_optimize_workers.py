@@ -2,7 +2,6 @@
 together they run exactly n_trials, a dead worker's trial is retried with the same
 parameters, SQLite is refused, reload: 0 refuses a used study."""
 
-import json
 import os
 import signal
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 optuna = pytest.importorskip("optuna")
 
 from hpreg.errors import SearchSpaceError  # noqa: E402
+from optimize_support import count, job_env as _env, results
 
 JOB = textwrap.dedent(
     """\
@@ -38,15 +38,6 @@ JOB = textwrap.dedent(
 def fixture_project(tmp_path):
     (tmp_path / "job.py").write_text(JOB)
     return tmp_path
-
-
-def _env(project, **extra):
-    env = dict(os.environ)
-    env.pop("HPREG_DEBUG", None)
-    env.pop("HPREG_CONFIG", None)
-    env["COUNT_FILE"] = str(project / "count.txt")
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
 
 
 def _argv(*args):
@@ -74,24 +65,6 @@ def hpreg_optimize(project, *args, env=None):
         text=True,
         timeout=120,
     )
-
-
-def results(project, store):
-    out = subprocess.run(
-        [sys.executable, "-m", "hpreg", "results", store, "--format", "json"],
-        cwd=str(project),
-        env=_env(project),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
-def count(project):
-    path = project / "count.txt"
-    return path.read_text().split() if path.exists() else []
 
 
 def _wait_for(predicate, timeout=60.0):
