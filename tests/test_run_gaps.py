@@ -367,3 +367,21 @@ class TestLean:
             )
             assert meta["exit_code"] == 0 and meta["end"] >= meta["start"]
         assert reads == []
+
+    def test_an_exit_file_stamped_before_the_start_still_ends_after_it(
+        self, tmp_path, monkeypatch
+    ):
+        """The exit file's mtime comes from the kernel's coarse clock, which can be a few
+        milliseconds behind the ``time.time()`` the start was taken with."""
+        real = rundir.read_exit
+
+        def early(run_dir):
+            code, _ = real(run_dir)
+            return code, rundir.read_meta(run_dir)["start"] - 0.004
+
+        monkeypatch.setattr(rundir, "read_exit", early)
+        with RunStore(str(tmp_path / "s")) as store:
+            store.add_jobs([("j0", {"i": 0}, ["true"])])
+            local.LocalExecutor(store, store.directory, jobs=1).run()
+            meta = rundir.read_meta(os.path.join(store.directory, "j0"))
+            assert meta["exit_code"] == 0 and meta["end"] == meta["start"]

@@ -456,7 +456,9 @@ class RemoteExecutor(Executor):
             state = "failed"
             error = rundir.tail(os.path.join(run_dir, rundir.STDERR))
         meta = rundir.read_meta(run_dir)
-        end = rundir.exit_time(run_dir) or time.time()
+        end = rundir.end_not_before(
+            rundir.exit_time(run_dir) or time.time(), meta.get("start")
+        )
         metrics = rundir.read_metrics(run_dir)
         self.record_end(
             job, run_dir, state, code, end, error, metrics, meta.get("start")

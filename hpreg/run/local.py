@@ -415,6 +415,7 @@ class LocalExecutor(Executor):
             error = rundir.tail(os.path.join(run_dir, rundir.STDERR))
         metrics = rundir.read_metrics(run_dir)
         meta = handle.meta if handle.meta is not None else rundir.read_meta(run_dir)
+        end = rundir.end_not_before(end, meta.get("start"))
         meta.update(end=end, exit_code=code)
         if os.path.isdir(run_dir):
             rundir.write_meta(run_dir, meta)

@@ -137,6 +137,12 @@ def exit_time(run_dir: str) -> Optional[float]:
         return None
 
 
+def end_not_before(end: float, start: Optional[float]) -> float:
+    """A job's end time, never before its start: the exit file's mtime comes from the
+    kernel's coarse clock, which can lag ``time.time()`` by a few milliseconds."""
+    return end if start is None or end >= start else start
+
+
 def read_pid(run_dir: str) -> Optional[int]:
     try:
         with open(os.path.join(run_dir, PID), encoding="ascii") as f:
