@@ -120,6 +120,70 @@ def _word_pattern(names: FrozenSet[str]) -> "re.Pattern[str]":
     return re.compile(r"(?:{})(?!\w)".format(_names_alternation(names, r"\w")))
 
 
+@functools.lru_cache(maxsize=64)
+def _attribute_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
+    if not names:
+        return None
+    # ``module.name(``: a manager a scanned module exports, called through it
+    return re.compile(
+        r"\.\s*(?:{})(?!\w)(?:[\s)\\]|#[^\n\r]*)*\(".format(
+            "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        )
+    )
+
+
+# a link whose use is not worked out yet (``link_uses`` later)
+LATER = object()
+
+
+def link_uses(links: Iterable[tuple], text: str, names: Any = None) -> tuple:
+    """The walked imports ``(level, module, name, local, at_module)``, each with what
+    the file does with it (``use``): the attributes called through it (``c.hp(``),
+    and "" if it is called (``hp(``). ``names``: the only names that matter (every
+    name a scanned module exports a manager as): ``use`` then keeps those
+    attributes, and "" only for a link importing one of them (all ``Project``
+    looks at); None keeps everything; ``LATER`` leaves ``use`` None."""
+    links = tuple(link[:5] for link in links)
+    if not links:
+        return ()
+    if names is LATER:
+        return tuple(link[:5] + (None,) for link in links)
+    if names is not None and not any(link[2] in names for link in links):
+        attribute = _attribute_pattern(names)
+        if attribute is None or attribute.search(text) is None:
+            return tuple(link[:5] + ((),) for link in links)
+    tops = frozenset(link[3].split(".")[0] for link in links if link[2] != "*")
+    chains: Dict[str, Set[tuple]] = {}
+    for match in _calls_through(tops).finditer(text):
+        rest = match.group(2)
+        parts = (match.group(1),)
+        if rest:
+            parts += tuple(p.strip() for p in rest.split(".")[1:])
+        chains.setdefault(parts[0], set()).add(parts)
+    out = []
+    for level, module, name, local, at_module in links:
+        parts = tuple(local.split("."))
+        use = set()
+        for chain in chains.get(parts[0], ()):
+            if chain[: len(parts)] == parts:
+                if len(chain) == len(parts):
+                    if name is not None:
+                        use.add("")
+                else:
+                    use.add(chain[-1])
+        out.append((level, module, name, local, at_module, tuple(sorted(use))))
+    return tuple(out) if names is None else restrict_uses(out, names)
+
+
+def restrict_uses(links: Iterable[tuple], names: FrozenSet[str]) -> tuple:
+    """Links whose ``use`` keeps only what matters for ``names`` (``link_uses``)."""
+    return tuple(
+        link[:5]
+        + (tuple(u for u in link[5] if u in names or u == "" and link[2] in names),)
+        for link in links
+    )
+
+
 # -- one file ------------------------------------------------------------------------
 # lines the first walk must see: hpreg imports, managers made in the module, imports
 _FIRST_WALK = re.compile(r"hpreg|HyperParameterManager|get_manager|import")
@@ -149,8 +213,10 @@ class _FileScanner:
         imported: Iterable[str] = (),
         resolved: Optional[Dict[tuple, Any]] = None,
         unbound: bool = True,
+        uses: Any = None,
     ):
         self.text = text
+        self.uses = uses  # ``link_uses``'s names
         self.counts_unbound = unbound
         self.managers = managers
         self.extra = frozenset(extra)
@@ -169,7 +235,10 @@ class _FileScanner:
         watch |= self.imported
         # first the imports: hpreg's add local names (aliases) to watch; the others
         # are the file's links to the modules it may take a manager from
-        renamed = _RENAMED_MAKER.findall(self.text.text)
+        text = self.text.text
+        renamed = []
+        if "HyperParameterManager" in text or "get_manager" in text:
+            renamed = _RENAMED_MAKER.findall(text)
         pattern = _FIRST_WALK
         if renamed:  # ``from hpreg import HyperParameterManager as HPM``
             pattern = re.compile(
@@ -178,7 +247,7 @@ class _FileScanner:
         first = _Walker(frozenset(), self.text.marks(pattern), self.resolved)
         first.maker_names = first.maker_names.union(renamed)
         first.walk(tree)
-        self.links = self._links(first.links)
+        self.links = link_uses(first.links, self.text.text, self.uses)
         for scope in first.scopes:
             for local, bindings in scope.bindings.items():
                 for binding in bindings:
@@ -239,33 +308,6 @@ class _FileScanner:
             )
         self.calls.sort(key=lambda c: (c.lineno, c.col))
         self.problems.sort(key=lambda p: (p.lineno, p.col or 0))
-
-    def _links(self, links: List[tuple]) -> tuple:
-        """The walked imports, each with what the file does with it (``use``): the
-        attributes called through it (``c.hp(``), and "" if it is called (``hp(``)."""
-        if not links:
-            return ()
-        tops = frozenset(link[3].split(".")[0] for link in links if link[2] != "*")
-        chains: Dict[str, Set[tuple]] = {}
-        for match in _calls_through(tops).finditer(self.text.text):
-            rest = match.group(2)
-            parts = (match.group(1),)
-            if rest:
-                parts += tuple(p.strip() for p in rest.split(".")[1:])
-            chains.setdefault(parts[0], set()).add(parts)
-        out = []
-        for level, module, name, local, at_module in links:
-            parts = tuple(local.split("."))
-            use = set()
-            for chain in chains.get(parts[0], ()):
-                if chain[: len(parts)] == parts:
-                    if len(chain) == len(parts):
-                        if name is not None:
-                            use.add("")
-                    else:
-                        use.add(chain[-1])
-            out.append((level, module, name, local, at_module, tuple(sorted(use))))
-        return tuple(out)
 
     def _wanted(self, manager: str) -> bool:
         return not _is_dunder(manager) and (

@@ -16,7 +16,17 @@ import warnings
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
 from hpreg.scan import cache as _scan_cache
-from hpreg.scan.calls import _FileScanner, _names_alternation, _short, _Text
+from hpreg.scan.calls import (
+    LATER,
+    _attribute_pattern,
+    _FileScanner,
+    link_uses,
+    restrict_uses,
+    _names_alternation,
+    _short,
+    _Text,
+    _word_pattern,
+)
 from hpreg.scan.project import Project
 from hpreg.scan.records import SKIPPED_KINDS, Call, FileScan, Problem  # noqa: F401
 from hpreg.scan.scopes import I18N_MODULES  # noqa: F401 (public API)
@@ -73,6 +83,13 @@ def scan_source(
     never binds is not a manager (a file's ``_`` may be gettext's builtin); True
     suits a fragment of code, as hpman's ``parse_source`` takes it.
     """
+    return _scan_text(text, filename, managers, extra, imported, resolved, unbound)
+
+
+def _scan_text(
+    text, filename, managers, extra, imported, resolved, unbound, uses=None
+) -> FileScan:
+    # ``uses``: the names the links' use is worked out for (``calls.link_uses``)
     names = None if managers is None else frozenset(managers)
     try:
         with warnings.catch_warnings():  # the scanned file's warnings are not ours
@@ -80,7 +97,7 @@ def scan_source(
             tree = ast.parse(text, filename)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
         return FileScan(filename, None, [], [_syntax_problem(error, text)], {})
-    scanner = _FileScanner(_Text(text), names, extra, imported, resolved, unbound)
+    scanner = _FileScanner(_Text(text), names, extra, imported, resolved, unbound, uses)
     scanner.scan(tree)
     return FileScan(
         filename,
@@ -115,18 +132,6 @@ def _candidate_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
 
 
 @functools.lru_cache(maxsize=64)
-def _attribute_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
-    if not names:
-        return None
-    # ``module.name(``: a manager a scanned module exports, called through it
-    return re.compile(
-        r"\.\s*(?:{})(?!\w)(?:[\s)\\]|#[^\n\r]*)*\(".format(
-            "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        )
-    )
-
-
-@functools.lru_cache(maxsize=64)
 def _imported_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
     if not names:
         return None
@@ -148,6 +153,9 @@ def _is_candidate(
     imported or called as ``module.name(``."""
     if "hpreg" in text:
         return True
+    # each pattern needs one of its names as a word: most texts have none of them
+    if _word_pattern(names | exported).search(text) is None:
+        return False
     for pattern in (
         _candidate_pattern(names),
         _attribute_pattern(exported),
@@ -358,6 +366,7 @@ def _scan_data(
     triggers=_NO_TRIGGERS,
     parse=False,
     resolved=None,
+    uses=None,
 ) -> FileScan:
     text, problem = _decode(data)
     if problem is not None:
@@ -369,7 +378,7 @@ def _scan_data(
     # the all-managers scan takes only the names a file binds: one it never binds is
     # a builtin (gettext's ``_``); ``manager.parse_file`` keeps hpman's placeholder
     unbound = names is not None
-    scan = scan_source(text, display, names, extra, imported, resolved, unbound)
+    scan = _scan_text(text, display, names, extra, imported, resolved, unbound, uses)
     scan.realpath = real
     return scan
 
@@ -419,10 +428,10 @@ def _scan_one(
         stamp = _scan_cache.file_stamp(real) if store is not None else None
         data, problem = _read(real)
     else:
-        (data, _digest, stamp), problem = read, None
+        (data, _kept_digest, stamp), problem = read, None
     if problem is not None:
         return FileScan(display, real, [], [problem], {})
-    digest = read[1] if read is not None else _scan_cache.content_digest(data)
+    digest = read[1] if read is not None else _digest(data, store)
     if store is not None and not force:
         payload = store.get(real, digest, stamp)
         if payload is not None:
@@ -434,6 +443,11 @@ def _scan_one(
     if store is not None:
         store.put(real, digest, scan._payload(), stamp)
     return scan
+
+
+def _digest(data: bytes, store) -> bytes:
+    # the content hash only keys the cache: without one, b"" marks a file read
+    return _scan_cache.content_digest(data) if store is not None else b""
 
 
 # how many bytes of the files pass 1 defers it keeps for pass 2 (the rest is read
@@ -451,6 +465,7 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
     cached: Dict[int, FileScan] = {}
     declared = set(extra)
     kept: Dict[int, tuple] = {}  # deferred files' bytes, within budget
+    early: Dict[int, Optional[bytes]] = {}  # the files scanned in this pass
     budget = _KEEP_BYTES
     for index, (display, real) in enumerate(files):
         payload = hit = None
@@ -465,7 +480,7 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
                 digests[index] = None
                 scans[index] = FileScan(display, real, [], [problem], {})
                 continue
-            digest = digests[index] = _scan_cache.content_digest(data)
+            digest = digests[index] = _digest(data, store)
             if store is not None:
                 payload = store.get(real, digest, stamps[index])
         if payload is not None:
@@ -485,10 +500,17 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
                     continue
                 digest = digests[index] = _scan_cache.content_digest(data)
         if b"hpreg" in data:
-            scan = scans[index] = _scan_data(data, display, real, names, extra)
+            # what the links' use keeps depends on the exported names, known after
+            # this pass: worked out then from the bytes kept, or restricted then
+            keep = len(data) <= budget
+            uses = LATER if keep else None
+            scan = scans[index] = _scan_data(
+                data, display, real, names, extra, uses=uses
+            )
             declared |= scan._declared()
-            if store is not None:
-                store.put(real, digest, scan._payload(), stamps[index])
+            early[index] = data if keep else None
+            if keep:
+                budget -= len(data)
         elif len(data) <= budget:
             kept[index] = (data, digest, stamps[index])
             budget -= len(data)
@@ -511,8 +533,21 @@ def _scan_files(files, names, extra, store) -> List[FileScan]:
     key = tuple(sorted(imported if names is None else names))
     key += tuple("\0alias " + n for n in sorted(aliases))
     key += tuple("\0export " + n for n in sorted(triggers[1]))
+    # the links' use keeps what matters for every exported name
+    uses = frozenset(exported)
+    key += tuple("\0name " + n for n in sorted(uses - triggers[1]))
     reuse = store is not None and store.names == key
-    options = {"imported": imported, "triggers": triggers}
+    options = {"imported": imported, "triggers": triggers, "uses": uses}
+    for index, data in early.items():
+        scan = scans[index]
+        if scan.links:
+            if data is None:
+                scan.links = restrict_uses(scan.links, uses)
+            else:
+                text = _decode(data)[0] if uses else ""
+                scan.links = link_uses(scan.links, text or "", uses)
+        if store is not None:
+            store.put(files[index][1], digests[index], scan._payload(), stamps[index])
     for index, (display, real) in enumerate(files):
         scan = scans[index]
         if scan is not None:
@@ -593,10 +628,11 @@ def _follow_links(
                 contexts[index] = context
     for index, context in contexts.items():
         display, real = files[index]
-        ident = repr((key, sorted((k, _canonical(v)) for k, v in context.items())))
-        digest = _scan_cache.content_digest(digests[index] + ident.encode())
-        entry = real + _CONTEXT
-        payload = store.get(entry, digest) if store is not None else None
+        payload = digest = None
+        if store is not None:
+            ident = repr((key, sorted((k, _canonical(v)) for k, v in context.items())))
+            digest = _scan_cache.content_digest(digests[index] + ident.encode())
+            payload = store.get(real + _CONTEXT, digest)
         if payload is not None:
             try:
                 scans[index] = FileScan._from_payload(display, real, payload)
@@ -610,7 +646,7 @@ def _follow_links(
             data, display, real, names, extra, parse=True, resolved=context, **options
         )
         if store is not None:
-            store.put(entry, digest, scan._payload())
+            store.put(real + _CONTEXT, digest, scan._payload())
 
 
 def _canonical(value) -> Any:
