@@ -102,14 +102,20 @@ def _names_alternation(names: Iterable[str], before: str) -> str:
     )
 
 
+# what may stand between a callee and its parenthesis: spaces, line continuations,
+# closing brackets (``(name)(``) and comments; a comment is taken whole, or, last,
+# up to a parenthesis inside it (as ``#[^\n\r]*`` in the loop would, without that
+# loop's exponential backtracking over the ways to split a comment such as ``####``)
+CALL_TAIL = r"(?:[\s)\\]|#[^\n\r]*(?![^\n\r]))*(?:#[^\n\r]*)?\("
+
+
 @functools.lru_cache(maxsize=64)
 def _calls_through(tops: FrozenSet[str]) -> "re.Pattern[str]":
     # ``top(`` or ``top.a.b(`` (spaces, continuations and comments allowed before
     # the parenthesis): group 1 is the top name, group 2 the attributes after it
     return re.compile(
-        r"((?:{}))(?!\w)((?:\s*\.\s*\w+)*)(?:[\s)\\]|#[^\n\r]*)*\(".format(
-            _names_alternation(tops, r"[\w.]")
-        )
+        r"((?:{}))(?!\w)((?:\s*\.\s*\w+)*)".format(_names_alternation(tops, r"[\w.]"))
+        + CALL_TAIL
     )
 
 
@@ -126,9 +132,10 @@ def _attribute_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
         return None
     # ``module.name(``: a manager a scanned module exports, called through it
     return re.compile(
-        r"\.\s*(?:{})(?!\w)(?:[\s)\\]|#[^\n\r]*)*\(".format(
+        r"\.\s*(?:{})(?!\w)".format(
             "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         )
+        + CALL_TAIL
     )
 
 
@@ -230,7 +237,14 @@ class _FileScanner:
         self.module_managers: Set[str] = set()
         self.hidden: Dict[Tuple[int, str], list] = {}
 
-    def scan(self, tree: ast.AST) -> None:
+    def scan(self, tree: Any) -> None:
+        """Walk ``tree``: a parsed module, or a ``sparse.SparseTree`` asked for the
+        statements each walk needs."""
+        if isinstance(tree, ast.AST):
+            parsed = tree
+            tree = lambda marks: parsed  # noqa: E731
+        else:
+            tree = tree.tree
         watch = set(self.extra if self.managers is None else self.managers)
         watch |= self.imported
         # first the imports: hpreg's add local names (aliases) to watch; the others
@@ -244,9 +258,10 @@ class _FileScanner:
             pattern = re.compile(
                 "|".join([_FIRST_WALK.pattern] + [re.escape(n) for n in renamed])
             )
-        first = _Walker(frozenset(), self.text.marks(pattern), self.resolved)
+        marks = self.text.marks(pattern)
+        first = _Walker(frozenset(), marks, self.resolved)
         first.maker_names = first.maker_names.union(renamed)
-        first.walk(tree)
+        first.walk(tree(marks))
         self.links = link_uses(first.links, self.text.text, self.uses)
         for scope in first.scopes:
             for local, bindings in scope.bindings.items():
@@ -261,7 +276,7 @@ class _FileScanner:
             if marks is not None and first.star_lines:
                 marks = sorted(set(marks).union(first.star_lines))
             walker = _Walker(frozen, marks, self.resolved, first.made)
-            walker.walk(tree)
+            walker.walk(tree(marks))
             # ``hp = _``: a manager bound under a name not watched yet: walk again
             for scope in walker.scopes:
                 for local, bindings in scope.bindings.items():

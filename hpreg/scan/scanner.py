@@ -17,6 +17,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set
 
 from hpreg.scan import cache as _scan_cache
 from hpreg.scan.calls import (
+    CALL_TAIL,
     LATER,
     _attribute_pattern,
     _FileScanner,
@@ -30,6 +31,7 @@ from hpreg.scan.calls import (
 from hpreg.scan.project import Project
 from hpreg.scan.records import SKIPPED_KINDS, Call, FileScan, Problem  # noqa: F401
 from hpreg.scan.scopes import I18N_MODULES  # noqa: F401 (public API)
+from hpreg.scan.sparse import SparseTree, Unparsed
 
 SCANNER_VERSION = "1"
 
@@ -87,10 +89,31 @@ def scan_source(
 
 
 def _scan_text(
-    text, filename, managers, extra, imported, resolved, unbound, uses=None
+    text,
+    filename,
+    managers,
+    extra,
+    imported,
+    resolved,
+    unbound,
+    uses=None,
+    sparse=True,
 ) -> FileScan:
-    # ``uses``: the names the links' use is worked out for (``calls.link_uses``)
+    # ``uses``: the names the links' use is worked out for (``calls.link_uses``);
+    # ``sparse``: parse only the statements the walks need (``hpreg.scan.sparse``)
     names = None if managers is None else frozenset(managers)
+    if sparse and _SPARSE:
+        scanner = _FileScanner(
+            _Text(text), names, extra, imported, resolved, unbound, uses
+        )
+        tree = SparseTree(text, filename)
+        try:
+            scanner.scan(tree)
+            tree.verify()
+        except Unparsed:
+            pass
+        else:
+            return _file_scan(filename, scanner, resolved)
     try:
         with warnings.catch_warnings():  # the scanned file's warnings are not ours
             warnings.simplefilter("ignore")
@@ -99,6 +122,14 @@ def _scan_text(
         return FileScan(filename, None, [], [_syntax_problem(error, text)], {})
     scanner = _FileScanner(_Text(text), names, extra, imported, resolved, unbound, uses)
     scanner.scan(tree)
+    return _file_scan(filename, scanner, resolved)
+
+
+# the sparse parse, on unless a test compares it with the full one
+_SPARSE = True
+
+
+def _file_scan(filename, scanner: _FileScanner, resolved) -> FileScan:
     return FileScan(
         filename,
         None,
@@ -126,9 +157,7 @@ def _candidate_pattern(names: FrozenSet[str]) -> Optional["re.Pattern[str]"]:
     if not names:
         return None
     # a bare call ``name(``, allowing spaces, continuations, comments, ``(name)(``
-    return re.compile(
-        r"(?:{})(?:[\s)\\]|#[^\n\r]*)*\(".format(_names_alternation(names, r"[\w.]"))
-    )
+    return re.compile(r"(?:{})".format(_names_alternation(names, r"[\w.]")) + CALL_TAIL)
 
 
 @functools.lru_cache(maxsize=64)
