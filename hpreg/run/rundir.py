@@ -36,6 +36,15 @@ WRAPPER = (
     'd=$1; shift; echo $$ > "$d/pid"; trap : INT TERM; "$@"; c=$?; '
     'echo $c > "$d/exit_code"; exit $c'
 )
+# The local runner's WRAPPER: its stdin is the job's device lease (hpreg.run.devices)
+# or /dev/null. It keeps it open as fd 9 until it exits and runs the command with
+# /dev/null as stdin and fd 9 closed: the command's own long-lived children (a
+# tensorboard server) never hold the device. (Not a descriptor passed by its number:
+# dash's redirections take one digit, and the runner's may be 10 or more.)
+LEASED_WRAPPER = (
+    'd=$1; shift; exec 9<&0 </dev/null; echo $$ > "$d/pid"; trap : INT TERM; '
+    '"$@" 9<&-; c=$?; echo $c > "$d/exit_code"; exit $c'
+)
 
 
 def plain_point(point: Dict[str, Any]) -> Dict[str, Any]:
