@@ -190,7 +190,7 @@ class TestRunners:
         folder, count = project(tmp_path)
         environ = env(count)
         # the first one creates the store; the second joins it while it runs
-        argv = _run_argv("runs/s", "0,1", 0.4, points="i=range(6)")
+        argv = _run_argv("runs/s", "0,1", 0.6, points="i=range(6)")
         first = start(argv, folder, environ)
         store = folder / "runs" / "s"
         assert wait_for(lambda: (store / "hpreg.db").exists())
