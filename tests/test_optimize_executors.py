@@ -22,6 +22,7 @@ from hpreg.run.store import RunStore  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 from slurm_support import install_fake_slurm, sbatch_calls  # noqa: E402
+from dask_support import tcp_cluster  # noqa: E402
 from optimize_support import count, results
 
 JOB = textwrap.dedent(
@@ -185,18 +186,8 @@ def test_a_slurm_option_needs_the_slurm_executor(tmp_path):
 # -- dask ----------------------------------------------------------------------------
 @pytest.fixture(name="cluster", scope="module")
 def fixture_cluster():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        protocol="tcp",
-        dashboard_address=None,
-    )
-    try:
+    with tcp_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _dask_job(project, **extra):

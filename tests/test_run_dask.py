@@ -11,33 +11,19 @@ import pytest
 
 import distributed  # noqa: E402 (a dev requirement: CI tests the extra)
 
-import dask  # noqa: E402
-
 import hpreg  # noqa: E402
 from hpreg.errors import ExecutorError  # noqa: E402
 from hpreg.run.store import RunStore  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 from run_support import env, project, run, run_argv  # noqa: E402
+from dask_support import tcp_cluster  # noqa: E402
 
 
 @pytest.fixture(name="cluster", scope="module")
 def fixture_cluster():
-    # a task whose worker dies is not retried by dask: hpreg queues it again
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        cluster = distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            protocol="tcp",
-            dashboard_address=None,
-        )
-    try:
-        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    with tcp_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _job(count, sleep=0):
