@@ -9,12 +9,10 @@ run directory, and queues again those that never started or were killed.
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from hpreg.run import rundir
@@ -27,7 +25,7 @@ STALE_AFTER = 20.0  # a runner silent this long is dead (detected within 30 s)
 LAUNCH_GRACE = 2.0  # a claimed job without a pid file yet may still be starting
 STOP_GRACE = float(os.environ.get("HPREG_STOP_GRACE", "10"))
 KILL_GRACE = 5.0  # after a timeout's SIGTERM
-HOST = socket.gethostname()
+HOST = rundir.HOST
 
 
 class FunctionTarget:
@@ -171,7 +169,7 @@ class LocalExecutor(Executor):
         # adds jobs as slots free (``feed()``), watches running ones (``tick``), hears
         # each end (``ended``): the optimizer's ask/tell loop (hpreg.optimize)
         self.driver = driver
-        self.runner = uuid.uuid4().hex
+        self.runner = os.urandom(16).hex()
         self.running: Dict[str, _Handle] = {}
         self.launched = 0
         self.signals = 0

@@ -2,7 +2,6 @@
 NAME``...) and the check every key passes (names, and near misses of reserved keys
 caught as typos)."""
 
-import difflib
 import functools
 import re
 from typing import Any, List
@@ -83,6 +82,8 @@ def _typo_of(key: str) -> List[str]:
     Stricter than did-you-mean: group names such as ``net``, ``label``, ``unit`` or
     ``uniform`` sit close to ``let``, ``table`` and ``union`` and must stay names.
     """
+    import difflib  # only when a sweep file has keys
+
     return [
         reserved
         for reserved in difflib.get_close_matches(key, RESERVED, n=1, cutoff=0.8)

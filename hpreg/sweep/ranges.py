@@ -3,7 +3,6 @@ decimal steps), both lazy."""
 
 import sys
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
 
 __all__ = ["FloatRange", "make_range", "MAX_FLOAT_AXIS"]
 
@@ -59,7 +58,10 @@ class FloatRange(Sequence):
         return "FloatRange({!r}, {!r}, {!r})".format(self.start, self.stop, self.step)
 
 
-def _decimal(number) -> Decimal:
+def _decimal(number):
+    # imported here: most sweeps have no float range, and decimal costs a start-up
+    from decimal import Decimal, InvalidOperation
+
     # repr gives the shortest text that reads back as the float: the number as written.
     try:
         value = Decimal(repr(number))
