@@ -16,7 +16,15 @@ from hpreg.errors import ExecutorError  # noqa: E402
 from hpreg.run.store import RunStore  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
-from run_support import env, project, run, run_argv  # noqa: E402
+from run_support import (
+    counted,
+    env,
+    project,
+    run,
+    run_argv,
+    start,
+    wait_for,
+)  # noqa: E402
 from dask_support import tcp_cluster  # noqa: E402
 
 
@@ -106,3 +114,31 @@ def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):
     assert "cannot reach the dask scheduler" in str(caught.value)
     with RunStore("runs/x", create=False) as store:
         assert store.counts()["queued"] == 1  # nothing claimed, nothing lost
+
+
+def test_kill_9_of_the_coordinator_then_the_next_one_finishes_each_job_once(
+    cluster, tmp_path
+):
+    """The coordinator dies (kill -9) with jobs running on the remote cluster; the
+    next ``hpreg run`` re-attaches to them or runs them again, and every job
+    completes exactly once (counted by the jobs themselves)."""
+    folder, count = project(tmp_path)
+    argv = run_argv(
+        "x=range(6)",
+        extra=["--executor", "dask", "--scheduler", cluster.scheduler_address],
+    )
+    argv = argv[: argv.index("--") + 1] + _job(count, sleep=1.5)
+    runner = start(argv, folder, env(count))
+    try:
+        assert wait_for(lambda: len(counted(count)) >= 1, timeout=60)
+    finally:
+        runner.kill()  # SIGKILL: no clean-up of any kind
+        runner.communicate()
+    with RunStore(str(folder / "runs" / "s"), create=False) as store:
+        assert store.counts()["running"] >= 1  # left behind, mid-run
+    again = run(argv, folder, env(count), timeout=120)
+    assert again.returncode == 0, again.stderr
+    ids = counted(count)
+    assert len(ids) == 6 and len(set(ids)) == 6
+    with RunStore(str(folder / "runs" / "s"), create=False) as store:
+        assert {j.state for j in store.jobs()} == {"done"}
