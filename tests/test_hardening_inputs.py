@@ -373,12 +373,12 @@ class TestNonFiniteJson:
 # -- blank reasons --------------------------------------------------------------------------
 class TestReasons:
     def test_memory_error_while_evaluating(self, monkeypatch):
-        from hpreg.sweep import expressions as _safe_eval
+        from hpreg.sweep import bounded
 
         def exhausted(*args):
             raise MemoryError()
 
-        monkeypatch.setitem(_safe_eval._FUNCTIONS, "abs", exhausted)
+        monkeypatch.setitem(bounded.FUNCTIONS, "abs", exhausted)
         with pytest.raises(ExpressionError) as info:
             compile_expression("abs(x)", where="s.yaml: derive.y")({"x": 1})
         assert ": out of memory; check the values it reads (x=1)" in str(info.value)

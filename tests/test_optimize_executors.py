@@ -21,7 +21,8 @@ from hpreg.optimize.config import read_file  # noqa: E402
 from hpreg.run.store import RunStore  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
-from test_run_slurm import SACCT, SBATCH, SCANCEL, SRUN  # noqa: E402
+from slurm_support import install_fake_slurm, sbatch_calls  # noqa: E402
+from dask_support import tcp_cluster  # noqa: E402
 from optimize_support import count, results
 
 JOB = textwrap.dedent(
@@ -76,28 +77,13 @@ def hpreg_optimize(project, args, command, env):
 def fixture_slurm(tmp_path):
     """(project folder, environment with the fake Slurm on PATH, its state folder)."""
     project = _project(tmp_path)
-    bin_dir = tmp_path / "bin"
-    state = tmp_path / "slurm"
-    bin_dir.mkdir()
-    state.mkdir()
-    for name, text in (
-        ("sbatch", SBATCH),
-        ("sacct", SACCT),
-        ("scancel", SCANCEL),
-        ("srun", SRUN),
-    ):
-        path = bin_dir / name
-        path.write_text(text.format(python=sys.executable))
-        path.chmod(0o755)
-    env = _env(project, FAKE_SLURM_DIR=state)
-    env["PATH"] = str(bin_dir) + os.pathsep + env["PATH"]
+    env = _env(project)
+    state = install_fake_slurm(tmp_path, env)
     return project, env, state
 
 
 def _scripts(state):
-    log = state / "sbatch.log"
-    calls = log.read_text().splitlines() if log.exists() else []
-    return [open(path).read() for path in calls]
+    return [open(path).read() for path in sbatch_calls(state)]
 
 
 def test_trials_run_as_slurm_jobs_asked_as_slots_free(slurm):
@@ -200,18 +186,8 @@ def test_a_slurm_option_needs_the_slurm_executor(tmp_path):
 # -- dask ----------------------------------------------------------------------------
 @pytest.fixture(name="cluster", scope="module")
 def fixture_cluster():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        protocol="tcp",
-        dashboard_address=None,
-    )
-    try:
+    with tcp_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _dask_job(project, **extra):

@@ -11,33 +11,27 @@ import pytest
 
 import distributed  # noqa: E402 (a dev requirement: CI tests the extra)
 
-import dask  # noqa: E402
-
 import hpreg  # noqa: E402
 from hpreg.errors import ExecutorError  # noqa: E402
 from hpreg.run.store import RunStore  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
-from run_support import env, project, run, run_argv  # noqa: E402
+from run_support import (
+    counted,
+    env,
+    project,
+    run,
+    run_argv,
+    start,
+    wait_for,
+)  # noqa: E402
+from dask_support import tcp_cluster  # noqa: E402
 
 
 @pytest.fixture(name="cluster", scope="module")
 def fixture_cluster():
-    # a task whose worker dies is not retried by dask: hpreg queues it again
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        cluster = distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            protocol="tcp",
-            dashboard_address=None,
-        )
-    try:
-        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    with tcp_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _job(count, sleep=0):
@@ -120,3 +114,31 @@ def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):
     assert "cannot reach the dask scheduler" in str(caught.value)
     with RunStore("runs/x", create=False) as store:
         assert store.counts()["queued"] == 1  # nothing claimed, nothing lost
+
+
+def test_kill_9_of_the_coordinator_then_the_next_one_finishes_each_job_once(
+    cluster, tmp_path
+):
+    """The coordinator dies (kill -9) with jobs running on the remote cluster; the
+    next ``hpreg run`` re-attaches to them or runs them again, and every job
+    completes exactly once (counted by the jobs themselves)."""
+    folder, count = project(tmp_path)
+    argv = run_argv(
+        "x=range(6)",
+        extra=["--executor", "dask", "--scheduler", cluster.scheduler_address],
+    )
+    argv = argv[: argv.index("--") + 1] + _job(count, sleep=1.5)
+    runner = start(argv, folder, env(count))
+    try:
+        assert wait_for(lambda: len(counted(count)) >= 1, timeout=60)
+    finally:
+        runner.kill()  # SIGKILL: no clean-up of any kind
+        runner.communicate()
+    with RunStore(str(folder / "runs" / "s"), create=False) as store:
+        assert store.counts()["running"] >= 1  # left behind, mid-run
+    again = run(argv, folder, env(count), timeout=120)
+    assert again.returncode == 0, again.stderr
+    ids = counted(count)
+    assert len(ids) == 6 and len(set(ids)) == 6
+    with RunStore(str(folder / "runs" / "s"), create=False) as store:
+        assert {j.state for j in store.jobs()} == {"done"}

@@ -4,8 +4,6 @@ and submitit's local executor through ``hpreg.run``."""
 
 import os
 import signal
-import sys
-import textwrap
 import time
 
 import pytest
@@ -16,112 +14,19 @@ import hpreg  # noqa: E402
 from hpreg.run.store import RunStore  # noqa: E402
 
 from run_support import env, project, run, run_argv, start  # noqa: E402
-
-SBATCH = textwrap.dedent(
-    """\
-    #!{python}
-    import os, re, subprocess, sys
-    state = os.environ["FAKE_SLURM_DIR"]
-    script = sys.argv[-1]
-    text = open(script).read()
-    with open(os.path.join(state, "sbatch.log"), "a") as log:
-        log.write(script + "\\n")
-    count = os.path.join(state, "next")
-    base = int(open(count).read()) if os.path.exists(count) else 1000
-    open(count, "w").write(str(base + 1))
-    array = re.search(r"#SBATCH --array=0-(\\d+)", text)
-    tasks = range(int(array.group(1)) + 1) if array else [None]
-    for i in tasks:
-        jid = "{{}}_{{}}".format(base, i) if i is not None else str(base)
-        path = os.path.join(state, jid)
-        preempt = os.path.join(state, "preempt")
-        if os.path.exists(preempt):
-            os.remove(preempt)
-            open(path, "w").write("PREEMPTED")
-            continue
-        open(path, "w").write("RUNNING")
-        job_env = dict(os.environ, SLURM_JOB_ID=str(base * 1000 + (i or 0)),
-                       SLURM_NTASKS="1", SLURM_PROCID="0", SLURM_LOCALID="0",
-                       SLURM_NODEID="0", SLURM_JOB_NUM_NODES="1",
-                       SLURM_JOB_NODELIST="localhost")
-        if i is not None:
-            job_env.update(SLURM_ARRAY_JOB_ID=str(base), SLURM_ARRAY_TASK_ID=str(i))
-        else:
-            job_env["SLURM_JOB_ID"] = str(base)
-        subprocess.Popen(
-            ["sh", "-c", 'bash "$1"; if [ $? = 0 ]; then s=COMPLETED; else s=FAILED; '
-             'fi; grep -q CANCELLED "$2" || echo $s > "$2"', "job", script, path],
-            env=job_env, start_new_session=True, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    print("Submitted batch job {{}}".format(base))
-    """
-)
-SACCT = textwrap.dedent(
-    """\
-    #!{python}
-    import os, sys
-    state = os.environ["FAKE_SLURM_DIR"]
-    with open(os.path.join(state, "sacct.log"), "a") as log:
-        log.write(" ".join(sys.argv[1:]) + "\\n")
-    wanted = [sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == "-j"]
-    print("JobID|State")
-    for name in sorted(os.listdir(state)):
-        if name.split("_")[0] in wanted:
-            print("{{}}|{{}}".format(name, open(os.path.join(state, name)).read().strip()))
-    """
-)
-SCANCEL = textwrap.dedent(
-    """\
-    #!{python}
-    import os, sys
-    state = os.environ["FAKE_SLURM_DIR"]
-    for jid in sys.argv[1:]:
-        open(os.path.join(state, jid), "w").write("CANCELLED by 0")
-    """
-)
-SRUN = textwrap.dedent(
-    """\
-    #!/bin/sh
-    while [ $# -gt 0 ]; do
-      case "$1" in
-        --output|--error) shift 2 ;;
-        --*) shift ;;
-        *) break ;;
-      esac
-    done
-    exec "$@"
-    """
-)
+from slurm_support import install_fake_slurm, sbatch_calls  # noqa: E402
 
 
 @pytest.fixture(name="slurm")
 def fixture_slurm(tmp_path):
     """A fake Slurm: (environment with it on PATH, its state folder)."""
     folder, count = project(tmp_path)
-    bin_dir = tmp_path / "bin"
-    state = tmp_path / "slurm"
-    bin_dir.mkdir()
-    state.mkdir()
-    for name, text in (
-        ("sbatch", SBATCH),
-        ("sacct", SACCT),
-        ("scancel", SCANCEL),
-        ("srun", SRUN),
-    ):
-        path = bin_dir / name
-        path.write_text(text.format(python=sys.executable))
-        path.chmod(0o755)
-    environ = env(count, FAKE_SLURM_DIR=state)
-    environ["PATH"] = str(bin_dir) + os.pathsep + environ["PATH"]
+    environ = env(count)
+    state = install_fake_slurm(tmp_path, environ)
     return folder, count, state, environ
 
 
 SLURM = ["--executor", "slurm", "--slurm-partition", "gpu", "--slurm-time", "10"]
-
-
-def _sbatch_calls(state):
-    log = state / "sbatch.log"
-    return log.read_text().splitlines() if log.exists() else []
 
 
 def test_a_sweep_goes_out_as_one_array(slurm):
@@ -136,7 +41,7 @@ def test_a_sweep_goes_out_as_one_array(slurm):
     assert done.returncode == 0, done.stderr
     assert sorted(count.read_text().split()) == sorted(set(count.read_text().split()))
     assert len(count.read_text().split()) == 3
-    calls = _sbatch_calls(state)
+    calls = sbatch_calls(state)
     assert len(calls) == 1
     script = open(calls[0]).read()
     for line in (
@@ -164,7 +69,7 @@ def test_a_dead_coordinator_is_replaced_without_submitting_twice(slurm):
     db = folder / "runs" / "s"
     deadline = time.time() + 30
     while time.time() < deadline:
-        if _sbatch_calls(state) and db.exists():
+        if sbatch_calls(state) and db.exists():
             with RunStore(str(db), create=False) as store:
                 if all(j.handle for j in store.jobs("running")) and store.jobs(
                     "running"
@@ -176,7 +81,7 @@ def test_a_dead_coordinator_is_replaced_without_submitting_twice(slurm):
     assert not count.exists()  # the jobs were still running
     again = run(argv, folder, environ)
     assert again.returncode == 0, again.stderr
-    assert len(_sbatch_calls(state)) == 1  # re-attached, not submitted again
+    assert len(sbatch_calls(state)) == 1  # re-attached, not submitted again
     assert sorted(count.read_text().split()) == sorted(set(count.read_text().split()))
     assert len(count.read_text().split()) == 2
 
@@ -186,7 +91,7 @@ def test_a_preempted_job_is_queued_again(slurm):
     (state / "preempt").write_text("")
     done = run(run_argv("x=1,2", extra=SLURM), folder, environ)
     assert done.returncode == 0, done.stderr
-    assert len(_sbatch_calls(state)) == 2  # the preempted job went out again
+    assert len(sbatch_calls(state)) == 2  # the preempted job went out again
     assert len(count.read_text().split()) == 2
     with RunStore(str(folder / "runs" / "s"), create=False) as store:
         assert sorted(j.attempts for j in store.jobs()) == [1, 2]
@@ -204,7 +109,7 @@ def test_usage_errors(slurm):
         done = run(run_argv("x=1", extra=extra), folder, environ)
         assert done.returncode == 2, done.stderr
         assert text in done.stderr
-    assert not _sbatch_calls(state)
+    assert not sbatch_calls(state)
 
 
 def _square(point):

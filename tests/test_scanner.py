@@ -3,6 +3,7 @@ test over random generated modules."""
 
 import ast
 import os
+import time
 import sys
 import textwrap
 
@@ -782,10 +783,11 @@ class TestCache:
         [name] = cache_files()
         path = os.path.join(_scan_cache.cache_dir(), name)
         before = os.stat(path)
-        os.utime(path, (1, 1))
+        an_hour_ago = time.time() - 3600  # older than a day would be touched
+        os.utime(path, (an_hour_ago, an_hour_ago))
         scan_paths(cached_tree, managers=["_"])
         after = os.stat(path)
-        assert (after.st_mtime, after.st_ino) == (1, before.st_ino)
+        assert (after.st_mtime, after.st_ino) == (an_hour_ago, before.st_ino)
 
     @pytest.mark.parametrize("damage", [b"", b"garbage", None])
     def test_corrupt_cache_is_empty(self, cached_tree, damage):

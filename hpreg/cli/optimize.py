@@ -202,8 +202,7 @@ def _dims(settings, registry, picked):
 
 def cmd_optimize(args) -> int:
     from hpreg.cli.run import _gpus
-    from hpreg.optimize.api import run_trials, write_settings
-    from hpreg.optimize.config import default_store
+    from hpreg.optimize.api import run_trials
     from hpreg.optimize.space import check_space
     from hpreg.optimize.study import (
         check_sampler_dependencies,
@@ -248,68 +247,82 @@ def cmd_optimize(args) -> int:
             print("hpreg: warning: {}".format(note), file=sys.stderr)
     for note in settings.notes:
         print("hpreg: warning: {}".format(note), file=sys.stderr)
-    sampler = settings.sampler or "tpe"
-    check_sampler_dependencies(sampler)
+    plan = _Plan(settings, args)
+    check_sampler_dependencies(plan.sampler)
     optuna = require_optuna()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    store = settings.store or default_store(args.file)
-    storage = settings.storage or "journal:" + os.path.join(store, "optuna.journal")
-    study_name = settings.study_name or os.path.basename(os.path.abspath(store))
-    metrics, directions = settings.metrics, settings.directions
-    pruner = settings.pruner or "median"
-    if len(metrics) > 1:
-        pruner = "none"
-    n_trials = settings.n_trials or 50
+    options = dict(
+        timeout=args.timeout,
+        max_attempts=args.max_attempts,
+        gpus=gpus,
+        on_trial=_trial_printer(plan.metrics),
+        executor=executor,
+        executor_options=executor_options,
+    )
     if args.worker:
-        return _work(
-            args,
-            command,
-            settings,
-            dims,
-            store,
-            storage,
-            study_name,
-            gpus,
-            executor,
-            executor_options,
-        )
+        return _work(args, command, settings, dims, plan, options)
     study = open_study(
-        make_storage(storage),
-        study_name,
-        directions,
-        make_sampler(sampler, settings.seed, args.jobs, dims, settings.sampler_options),
-        make_pruner(pruner),
+        make_storage(plan.storage),
+        plan.study_name,
+        plan.directions,
+        make_sampler(
+            plan.sampler, settings.seed, args.jobs, dims, settings.sampler_options
+        ),
+        make_pruner(plan.pruner),
         load_if_exists=settings.reload is not False,
     )
     reseed(
         study,
         settings.seed,
-        lambda s: make_sampler(sampler, s, args.jobs, dims, settings.sampler_options),
+        lambda s: make_sampler(
+            plan.sampler, s, args.jobs, dims, settings.sampler_options
+        ),
     )
-    write_settings(store, storage, study_name, metrics, directions)
+    plan.write_settings()
     before = counted(study)
-
-    on_trial = _trial_printer(metrics)
     summary = run_trials(
         study,
         command,
-        store,
+        plan.store,
         dims,
         settings.fixed,
-        metrics,
-        n_trials,
+        plan.metrics,
+        plan.n_trials,
         jobs=args.jobs,
-        timeout=args.timeout,
-        max_attempts=args.max_attempts,
-        gpus=gpus,
-        on_trial=on_trial,
-        executor=executor,
-        executor_options=executor_options,
+        **options,
     )
-    line = "{} of {} trials in {}".format(counted(study), n_trials, store)
+    line = "{} of {} trials in {}".format(counted(study), plan.n_trials, plan.store)
     if counted(study) == before:
         line = "nothing to run: " + line
-    return _report(study, summary, metrics, n_trials, store, store, line)
+    return _report(study, summary, plan, plan.store, line)
+
+
+class _Plan:
+    """What one ``hpreg optimize`` resolves from its settings and arguments: the
+    store, the Optuna storage and study name, the metrics, sampler and pruner."""
+
+    def __init__(self, settings, args):
+        from hpreg.optimize.config import default_store
+
+        self.store = settings.store or default_store(args.file)
+        self.storage = settings.storage or "journal:" + os.path.join(
+            self.store, "optuna.journal"
+        )
+        self.study_name = settings.study_name or os.path.basename(
+            os.path.abspath(self.store)
+        )
+        self.metrics, self.directions = settings.metrics, settings.directions
+        self.sampler = settings.sampler or "tpe"
+        # a multi-objective study cannot prune (Optuna's ``should_prune``)
+        self.pruner = "none" if len(self.metrics) > 1 else settings.pruner or "median"
+        self.n_trials = settings.n_trials or 50
+
+    def write_settings(self) -> None:
+        from hpreg.optimize.api import write_settings
+
+        write_settings(
+            self.store, self.storage, self.study_name, self.metrics, self.directions
+        )
 
 
 def _executor(args, settings):
@@ -356,7 +369,7 @@ def _trial_printer(metrics):
     return on_trial
 
 
-def _report(study, summary, metrics, n_trials, store, jobs_store, line) -> int:
+def _report(study, summary, plan, jobs_store, line) -> int:
     """The last lines of a run: interrupted, failures, the best trial."""
     from hpreg.optimize.study import counts
 
@@ -364,7 +377,7 @@ def _report(study, summary, metrics, n_trials, store, jobs_store, line) -> int:
     if summary.interrupted:
         print(
             "hpreg: interrupted; {} of {} trials counted: run the same command to "
-            "go on".format(total, n_trials),
+            "go on".format(total, plan.n_trials),
             file=sys.stderr,
         )
         return 130
@@ -382,29 +395,18 @@ def _report(study, summary, metrics, n_trials, store, jobs_store, line) -> int:
         if len(failed) == total:
             print("hpreg: error: every trial failed", file=sys.stderr)
             return 1
-    best = _best_text(study, metrics)
+    best = _best_text(study, plan.metrics)
     if best:
         line += "; best {}".format(best)
-    print(line + "; 'hpreg results {} --best 5' shows the best".format(store))
+    print(line + "; 'hpreg results {} --best 5' shows the best".format(plan.store))
     return 0
 
 
-def _work(
-    args,
-    command,
-    settings,
-    dims,
-    store,
-    storage,
-    study_name,
-    gpus,
-    executor="local",
-    executor_options=None,
-) -> int:
-    """``--worker``: one of many processes sharing the study in ``storage``."""
-    from hpreg.optimize.api import write_settings
+def _work(args, command, settings, dims, plan, options) -> int:
+    """``--worker``: one of many processes sharing the study in ``plan.storage``."""
     from hpreg.optimize.study import (
         check_shared_storage,
+        counted,
         make_pruner,
         make_sampler,
         make_storage,
@@ -413,56 +415,42 @@ def _work(
     )
     from hpreg.optimize.workers import HEARTBEAT, run_worker, worker_name, worker_seed
 
-    check_shared_storage(storage)
+    check_shared_storage(plan.storage)
     name = worker_name()
     seed = worker_seed(settings.seed, name)
-    sampler = settings.sampler or "tpe"
     jobs = max(2, args.jobs)  # other workers run trials too: TPE's constant liar
-    metrics, directions = settings.metrics, settings.directions
-    pruner = settings.pruner or "median"
-    if len(metrics) > 1:
-        pruner = "none"
-    n_trials = settings.n_trials or 50
     study = open_shared_study(
-        make_storage(storage),
-        study_name,
-        directions,
-        make_sampler(sampler, seed, jobs, dims, settings.sampler_options),
-        make_pruner(pruner),
+        make_storage(plan.storage),
+        plan.study_name,
+        plan.directions,
+        make_sampler(plan.sampler, seed, jobs, dims, settings.sampler_options),
+        make_pruner(plan.pruner),
         reload=settings.reload,
     )
     reseed(
         study,
         seed,
-        lambda s: make_sampler(sampler, s, jobs, dims, settings.sampler_options),
+        lambda s: make_sampler(plan.sampler, s, jobs, dims, settings.sampler_options),
     )
-    write_settings(store, storage, study_name, metrics, directions)
+    plan.write_settings()
     summary, driver = run_worker(
         study,
         command,
-        store,
+        plan.store,
         dims,
         settings.fixed,
-        metrics,
-        n_trials,
-        storage,
+        plan.metrics,
+        plan.n_trials,
+        plan.storage,
         jobs=args.jobs,
-        timeout=args.timeout,
-        max_attempts=args.max_attempts,
-        gpus=gpus,
-        on_trial=_trial_printer(metrics),
         heartbeat=args.heartbeat or HEARTBEAT,
         name=name,
-        executor=executor,
-        executor_options=executor_options,
+        **options,
     )
-    from hpreg.optimize.study import counted
-
-    mine = os.path.join(store, name)
     line = "worker {}: {} trial(s) here; {} of {} trials in {}".format(
-        name, driver.finished, counted(study), n_trials, store
+        name, driver.finished, counted(study), plan.n_trials, plan.store
     )
-    return _report(study, summary, metrics, n_trials, store, mine, line)
+    return _report(study, summary, plan, os.path.join(plan.store, name), line)
 
 
 def _short(value: Any) -> str:

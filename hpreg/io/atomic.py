@@ -6,7 +6,6 @@ cache does not load YAML.
 
 import os
 import stat
-import uuid
 from typing import Optional, Union
 
 from hpreg.errors import ValuesFileError
@@ -29,7 +28,7 @@ def write_atomic(path, data: Union[str, bytes], new_mode: Optional[int] = None) 
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
         mode = new_mode
-    tmp = "{}.{}-{}.tmp".format(target, os.getpid(), uuid.uuid4().hex[:8])
+    tmp = "{}.{}-{}.tmp".format(target, os.getpid(), os.urandom(4).hex())
     raw = data if isinstance(data, bytes) else data.encode("utf-8")
     try:
         with open(tmp, "xb") as f:

@@ -25,7 +25,6 @@ database server such as PostgreSQL).
 
 import contextlib
 import os
-import socket
 import time
 import warnings
 import zlib
@@ -33,13 +32,14 @@ from typing import Any, Dict, List, Optional
 
 from hpreg.optimize.coordinator import Driver
 from hpreg.optimize.study import STALE, UNUSED, counts
+from hpreg.run import rundir
 
 WORKER = "hpreg_worker"  # system attribute: the worker running the trial
 BEAT = "hpreg_heartbeat"  # system attribute: the worker's heartbeat counter
 RETRY_OF = "hpreg_retry_of"  # user attribute: the stale trial's number
 HEARTBEAT = 10.0  # seconds between heartbeats
 GRACE_BEATS = 3  # heartbeats missed before a trial is stale
-HOST = socket.gethostname()
+HOST = rundir.HOST
 
 
 def worker_name() -> str:

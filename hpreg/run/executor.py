@@ -39,7 +39,6 @@ import os
 import signal
 import threading
 import time
-import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from hpreg.run import rundir
@@ -301,7 +300,7 @@ class RemoteExecutor(Executor):
         self.progress = progress
         self.function = function
         self.cwd = cwd or os.getcwd()
-        self.runner = uuid.uuid4().hex
+        self.runner = os.urandom(16).hex()
         self.watched: Dict[str, Tuple[Any, str]] = {}  # job id -> (job, handle)
         self.launched = 0
         self.signals = 0

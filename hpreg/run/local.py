@@ -9,16 +9,15 @@ run directory, and queues again those that never started or were killed.
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from hpreg.run import rundir
 from hpreg.run.base import Executor
+from hpreg.run.devices import Devices, Lease
 from hpreg.run.store import RunStore
 
 HEARTBEAT = 5.0  # seconds between a runner's heartbeats
@@ -26,7 +25,7 @@ STALE_AFTER = 20.0  # a runner silent this long is dead (detected within 30 s)
 LAUNCH_GRACE = 2.0  # a claimed job without a pid file yet may still be starting
 STOP_GRACE = float(os.environ.get("HPREG_STOP_GRACE", "10"))
 KILL_GRACE = 5.0  # after a timeout's SIGTERM
-HOST = socket.gethostname()
+HOST = rundir.HOST
 
 
 class FunctionTarget:
@@ -156,10 +155,12 @@ class LocalExecutor(Executor):
         self.root = os.path.abspath(root)
         self.slots = max(1, jobs)
         # with devices, a job holds one from launch to end: at most one job per
-        # device, so -j beyond the number of devices waits for a free one
-        self.free_gpus = list(gpus) if gpus else None
-        if self.free_gpus is not None:
-            self.slots = min(self.slots, len(self.free_gpus))
+        # device on this machine (a lease, hpreg.run.devices), so -j beyond the
+        # number of devices, or devices leased by other runners' jobs, wait
+        self.devices = Devices(gpus) if gpus else None
+        if self.devices is not None:
+            self.slots = min(self.slots, len(self.devices.names))
+        self._device_wait = False  # queued jobs wait for a device
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
         self.progress = progress
@@ -168,7 +169,7 @@ class LocalExecutor(Executor):
         # adds jobs as slots free (``feed()``), watches running ones (``tick``), hears
         # each end (``ended``): the optimizer's ask/tell loop (hpreg.optimize)
         self.driver = driver
-        self.runner = uuid.uuid4().hex
+        self.runner = os.urandom(16).hex()
         self.running: Dict[str, _Handle] = {}
         self.launched = 0
         self.signals = 0
@@ -209,9 +210,13 @@ class LocalExecutor(Executor):
                     self._finish_ended()
                     if not self.signals:
                         self._fill()  # a failed job queued again (--max-attempts)
-                if not self.running:
-                    if self.signals or not (waiting_for_stale or self._stale_left()):
-                        break
+                if not self.running and (
+                    self.signals
+                    or not (
+                        waiting_for_stale or self._device_wait or self._stale_left()
+                    )
+                ):
+                    break
                 self._wait(
                     max(0.0, min(next_beat, self._next_deadline()) - time.time())
                 )
@@ -225,6 +230,8 @@ class LocalExecutor(Executor):
                 self._restore_signals(previous)
                 store.unregister(self.runner)
                 self._git_pending.close()
+                if self.devices is not None:
+                    self.devices.close()
                 if self._null is not None:
                     os.close(self._null)
                     self._null = None
@@ -269,15 +276,33 @@ class LocalExecutor(Executor):
                 pass
 
     def _fill(self) -> None:
-        """Launch queued jobs while slots are free."""
+        """Launch queued jobs while slots are free; with devices, a job's lease is
+        taken before its claim (no job is claimed that cannot start)."""
+        self._device_wait = False
         while len(self.running) < self.slots:
-            job = self.store.claim(self.runner)
-            if job is None and self.driver is not None:
-                if self.driver.feed():
-                    job = self.store.claim(self.runner)
-            if job is None:
-                break
-            self._launch(job)
+            lease = None
+            if self.devices is not None:
+                lease = self.devices.take()
+                if lease is None:  # every free one is held by other runners' jobs
+                    self._device_wait = self._queued() or bool(
+                        self.driver is not None and self.driver.feed()
+                    )
+                    break
+            try:
+                job = self.store.claim(self.runner)
+                if job is None and self.driver is not None:
+                    if self.driver.feed():
+                        job = self.store.claim(self.runner)
+                if job is None:
+                    break
+                self._launch(job, lease)
+            finally:
+                if lease is not None:
+                    self.devices.give_back(lease)  # unless its job holds it
+
+    def _queued(self) -> bool:
+        counts = self.store.counts()
+        return bool(counts["queued"] + counts["interrupted"])
 
     def _finish_ended(self) -> None:
         while self._ended:
@@ -292,7 +317,7 @@ class LocalExecutor(Executor):
             if handle.ended():
                 del self.running[job_id]
                 if handle.gpu is not None:
-                    self.free_gpus.append(handle.gpu)
+                    self.devices.free(handle.gpu)
                     handle.gpu = None
                 if self.driver is not None or self.signals:
                     self._finish(handle)
@@ -309,7 +334,7 @@ class LocalExecutor(Executor):
                 _signal_group(handle.pid, signal.SIGKILL)
 
     # -- starting ----------------------------------------------------------------------
-    def _launch(self, job) -> None:
+    def _launch(self, job, lease: Optional[Lease] = None) -> None:
         run_dir = os.path.join(self.root, job.id)
         try:
             config = rundir.prepare(
@@ -322,7 +347,8 @@ class LocalExecutor(Executor):
             self._git = self._git_pending.result()
         if self._env is None:
             self._env = dict(os.environ)
-        gpu = self.free_gpus.pop(0) if self.free_gpus is not None else None
+        gpu = lease.device if lease is not None else None
+        held = lease.fd if lease is not None else None  # the wrapper's to hold
         env = self._env.copy()
         env.update(
             HPREG_CONFIG=config,
@@ -338,8 +364,6 @@ class LocalExecutor(Executor):
                     self.function.function, job.point, run_dir, env, self.cwd
                 )
             except BaseException:
-                if gpu is not None:
-                    self.free_gpus.append(gpu)
                 self.store.finish(job.id, self.runner, "queued")
                 raise
             pid = proc.pid
@@ -351,8 +375,9 @@ class LocalExecutor(Executor):
             ):
                 try:
                     proc = subprocess.Popen(
-                        ["sh", "-c", rundir.WRAPPER, "hpreg-job", run_dir] + argv,
-                        stdin=self._devnull(),
+                        ["sh", "-c", rundir.LEASED_WRAPPER, "hpreg-job", run_dir]
+                        + argv,
+                        stdin=self._devnull() if held is None else held,
                         stdout=out,
                         stderr=err,
                         env=env,
@@ -360,11 +385,11 @@ class LocalExecutor(Executor):
                         start_new_session=True,
                     )
                 except OSError:
-                    if gpu is not None:
-                        self.free_gpus.append(gpu)
                     self.store.finish(job.id, self.runner, "queued")
                     raise
             pid = proc.pid
+        if lease is not None:
+            self.devices.started(lease)  # the job's process holds it now
         meta["pid"] = pid
         rundir.write_meta(run_dir, meta)
         rundir.complete_run_dir(run_dir, job.command)  # while the job starts
@@ -387,7 +412,7 @@ class LocalExecutor(Executor):
     def _finish(self, handle: _Handle, adopted_end: Optional[float] = None) -> None:
         handle.close()
         if handle.gpu is not None:
-            self.free_gpus.append(handle.gpu)
+            self.devices.free(handle.gpu)
         job, run_dir = handle.job, handle.run_dir
         code, ended_at = rundir.read_exit(run_dir)
         if code is None and handle.proc is not None and hasattr(handle.proc, "poll"):
@@ -452,14 +477,12 @@ class LocalExecutor(Executor):
 
     def _take_device_of(self, pid: int) -> Optional[str]:
         """The device a re-attached job was given (its ``CUDA_VISIBLE_DEVICES``),
-        taken out of the free ones so no new job gets it while it runs."""
-        if self.free_gpus is None:
+        busy here while it runs (its wrapper holds the lease; one started without a
+        lease, by an older runner, gets no new job on it either)."""
+        if self.devices is None:
             return None
         device = _environ_of(pid).get("CUDA_VISIBLE_DEVICES")
-        if device in self.free_gpus:
-            self.free_gpus.remove(device)
-            return device
-        return None
+        return device if self.devices.reserve(device) else None
 
     # -- Ctrl-C --------------------------------------------------------------------------
     def _install_signals(self):

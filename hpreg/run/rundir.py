@@ -5,7 +5,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -26,15 +25,37 @@ PLACEHOLDERS = ("{config}", "{run_dir}", "{id}")
 # what a new attempt moves aside into attempt<N>/ (the previous attempt's record)
 _ATTEMPT_FILES = (STDOUT, STDERR, METRICS, META, EXIT, PID, PRUNE)
 
+
+def _hostname() -> str:
+    try:
+        return os.uname().nodename  # gethostname(), without loading ``socket``
+    except AttributeError:  # no os.uname (Windows)
+        import socket
+
+        return socket.gethostname()
+
+
+HOST = _hostname()  # this machine's name, in meta.json and the store's runners
+
 # sh runs the command, then writes its exit status: a job that ends while no runner
 # watches (the runner was killed) is still recognised as finished. The status is one
 # write() of a few bytes, so a reader sees the whole number or an empty file (read
 # as "not ended"), never a part of it; a rename would cost a process per job.
 # A trap that runs a command (not '' which children would inherit as "ignore") keeps
 # the wrapper alive on SIGINT/SIGTERM until the command has ended.
+
 WRAPPER = (
     'd=$1; shift; echo $$ > "$d/pid"; trap : INT TERM; "$@"; c=$?; '
     'echo $c > "$d/exit_code"; exit $c'
+)
+# The local runner's WRAPPER: its stdin is the job's device lease (hpreg.run.devices)
+# or /dev/null. It keeps it open as fd 9 until it exits and runs the command with
+# /dev/null as stdin and fd 9 closed: the command's own long-lived children (a
+# tensorboard server) never hold the device. (Not a descriptor passed by its number:
+# dash's redirections take one digit, and the runner's may be 10 or more.)
+LEASED_WRAPPER = (
+    'd=$1; shift; exec 9<&0 </dev/null; echo $$ > "$d/pid"; trap : INT TERM; '
+    '"$@" 9<&-; c=$?; echo $c > "$d/exit_code"; exit $c'
 )
 
 
@@ -201,7 +222,7 @@ def new_meta(pid: int, attempt: int, git: Dict[str, Any]) -> Dict[str, Any]:
         "start": time.time(),
         "end": None,
         "exit_code": None,
-        "host": socket.gethostname(),
+        "host": HOST,
         "pid": pid,
         "attempt": attempt,
         "git_commit": git.get("git_commit"),

@@ -10,6 +10,10 @@ As git's index does, an entry also keeps its file's stat (size, ``mtime_ns``, in
 and whose mtime is older than that time by more than ``RACY_MARGIN_NS`` is served
 without being read. A file modified close to that time ("racy": a second edit could
 keep the same mtime on a coarse clock) or whose stat changed is read and hashed.
+
+The folder stays small: a cache unused for ``MAX_AGE_DAYS`` days goes, and at most
+``MAX_CACHES`` caches are kept (the least recently used go first); a cache in use is
+touched at most once a day, so that its age is the time since it was last used.
 """
 
 import functools
@@ -31,6 +35,11 @@ _CHECKSUM_SIZE = 16
 RACY_MARGIN_NS = 2_000_000_000
 
 Stamp = Tuple[int, int, int, int]
+
+MAX_CACHES = 100
+MAX_AGE_DAYS = 30
+_DAY = 24 * 3600
+_PATTERN_PREFIX, _PATTERN_SUFFIX = "scan-", ".marshal"
 
 
 def cache_dir() -> str:
@@ -86,7 +95,10 @@ class ScanCache:
         tag = sys.implementation.cache_tag or "python"
         self._ident = repr((version, _code_fingerprint(), tag, key))
         name = hashlib.blake2b(self._ident.encode(), digest_size=12).hexdigest()
-        self.path = os.path.join(cache_dir(), "scan-{}-{}.marshal".format(tag, name))
+        self.path = os.path.join(
+            cache_dir(), "{}{}-{}{}".format(_PATTERN_PREFIX, tag, name, _PATTERN_SUFFIX)
+        )
+        self._mtime: Optional[float] = None  # of the cache file read, if any
         self.names: Optional[Tuple[str, ...]] = None
         # taken before any file is stat'ed: a stat taken later vouches for
         # content only if the file's mtime is older than this by the margin
@@ -100,6 +112,7 @@ class ScanCache:
     def _load(self) -> None:
         try:
             with open(self.path, "rb") as f:
+                self._mtime = os.fstat(f.fileno()).st_mtime
                 blob = f.read()
         except OSError:
             return
@@ -175,6 +188,11 @@ class ScanCache:
         for path in stale:
             del self._entries[path]
         if not (self._dirty or stale):
+            if self._mtime is not None and self._mtime < time.time() - _DAY:
+                try:
+                    os.utime(self.path)  # in use: not the least recently used
+                except OSError:
+                    pass
             return
         data = {
             "ident": self._ident,
@@ -192,4 +210,40 @@ class ScanCache:
             write_atomic(self.path, _MAGIC + checksum + body, new_mode=0o600)
             self._dirty = False
         except (OSError, ValuesFileError):
-            pass  # an unwritable cache only costs speed
+            return  # an unwritable cache only costs speed
+        if self._mtime is None:  # a new cache: one more in the folder
+            prune(os.path.dirname(self.path), keep=self.path)
+            self._mtime = time.time()
+
+
+def prune(folder: str, keep: str = "", now: Optional[float] = None) -> None:
+    """Remove the scan caches in ``folder`` unused for ``MAX_AGE_DAYS`` days, then the
+    least recently used beyond ``MAX_CACHES``, and temporary files left by writes
+    that died; never ``keep``. Errors are ignored (another process may prune too)."""
+    now = time.time() if now is None else now
+    caches = []
+    try:
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                name = entry.name
+                if not name.startswith(_PATTERN_PREFIX):
+                    continue
+                try:
+                    mtime = entry.stat(follow_symlinks=False).st_mtime
+                except OSError:
+                    continue
+                if name.endswith(_PATTERN_SUFFIX):
+                    if entry.path != keep:
+                        caches.append((mtime, entry.path))
+                elif name.endswith(".tmp") and mtime < now - _DAY:
+                    caches.append((0.0, entry.path))  # a write that died
+    except OSError:
+        return
+    caches.sort(reverse=True)  # the most recently used first
+    room = MAX_CACHES - (1 if keep else 0)
+    for rank, (mtime, path) in enumerate(caches):
+        if rank >= room or mtime < now - MAX_AGE_DAYS * _DAY:
+            try:
+                os.remove(path)
+            except OSError:
+                pass

@@ -6,17 +6,24 @@ plain Python closures: nothing is ever passed to ``eval``/``exec``. Dotted names
 """
 
 import ast
-import math
-import operator
-import re
-import sys
-from decimal import Decimal, InvalidOperation
-from collections.abc import Sequence
 from typing import Any, Callable, Mapping, Optional, Tuple
 
-from hpreg.io.limits import MAX_SIZE, exception_reason, text_size
+from hpreg.io.limits import exception_reason, text_size
 from hpreg._text import did_you_mean, join_fix, suggestion
 from hpreg.errors import ExpressionError
+from hpreg.sweep.bounded import (
+    ALLOWED_CALLS,
+    BINARY,
+    COMPARE,
+    FUNCTIONS,
+    MAX_LENGTH,
+    UNARY,
+    LimitExceeded,
+    Unsupported,
+    format_value,
+    sized,
+)
+from hpreg.sweep.ranges import MAX_FLOAT_AXIS, FloatRange, make_range  # noqa: F401
 
 __all__ = [
     "Expression",
@@ -27,15 +34,6 @@ __all__ = [
 ]
 
 MAX_TEXT = 10_000  # characters in one expression
-MAX_INT_BITS = 100_000  # size of an int an expression may build with **
-MAX_LENGTH = 100_000  # items of a string, list or tuple an expression may build
-MAX_FORMAT_WIDTH = 1_000  # width / precision in an f-string format spec
-MAX_ITERATION = 1_000_000  # items min()/max() may walk over
-# A float range axis is stored as a list (int ranges stay lazy): cap its length.
-MAX_FLOAT_AXIS = 1_000_000
-
-ALLOWED_CALLS = ("min", "max", "abs", "round", "int", "float", "str", "len", "bool")
-ALLOWED_CALLS += ("range",)
 _SUMMARY = (
     "expressions allow numbers, strings, names, + - * / // % **, comparisons, "
     "and/or/not, 'x if c else y', [...] and (...), indexing, f-strings and calls to "
@@ -43,262 +41,10 @@ _SUMMARY = (
 )
 
 
-class _Unsupported(Exception):
-    """Internal: what is not allowed, raised during the allow-list walk."""
-
-
-class _Failure(Exception):
-    """Internal: a check that failed while evaluating (size limits...)."""
-
-
 class _MissingName(Exception):
     def __init__(self, name):
         super().__init__(name)
         self.name = name
-
-
-# -- values ---------------------------------------------------------------------------
-class FloatRange(Sequence):
-    """``range`` for floats: ``start + i * step`` for every ``i`` with a value before
-    ``stop``, computed in decimal from the numbers as written, so that
-    ``FloatRange(0.1, 0.5, 0.1)`` is exactly ``0.1, 0.2, 0.3, 0.4`` (no accumulated
-    error, and the end excluded as in Python)."""
-
-    def __init__(self, start, stop, step=1):
-        if step == 0:
-            raise ValueError("range() step must not be zero")
-        self.start, self.stop, self.step = start, stop, step
-        self._start, self._step = _decimal(start), _decimal(step)
-        span = (_decimal(stop) - self._start) / self._step
-        self._len = max(0, int(span.to_integral_value(rounding="ROUND_CEILING")))
-
-    def __len__(self) -> int:
-        return self._len
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._len))]
-        if index < 0:
-            index += self._len
-        if not 0 <= index < self._len:
-            raise IndexError("FloatRange index out of range")
-        return float(self._start + index * self._step)
-
-    def __iter__(self):
-        for i in range(self._len):
-            yield float(self._start + i * self._step)
-
-    def __eq__(self, other):
-        if isinstance(other, FloatRange):
-            if self._len != other._len:
-                return False
-            return self._len == 0 or (
-                (self._start, self._step) == (other._start, other._step)
-                if self._len > 1
-                else self[0] == other[0]
-            )
-        return NotImplemented
-
-    def __hash__(self):
-        return hash((self._len, self._start if self._len else None))
-
-    def __repr__(self) -> str:
-        return "FloatRange({!r}, {!r}, {!r})".format(self.start, self.stop, self.step)
-
-
-def _decimal(number) -> Decimal:
-    # repr gives the shortest text that reads back as the float: the number as written.
-    try:
-        value = Decimal(repr(number))
-    except InvalidOperation:
-        value = Decimal("nan")
-    if not value.is_finite():
-        raise ValueError("range() needs finite numbers, not {!r}".format(number))
-    return value
-
-
-def make_range(*args):
-    """``range(stop)``, ``range(start, stop[, step])``: a ``range`` for ints, a
-    :class:`FloatRange` when any bound is a float. Bools are refused."""
-    if not 1 <= len(args) <= 3:
-        raise TypeError("range expected 1 to 3 arguments, got {}".format(len(args)))
-    for arg in args:
-        if isinstance(arg, bool) or not isinstance(arg, (int, float)):
-            raise TypeError("range() arguments must be numbers, not {!r}".format(arg))
-    if len(args) == 1:
-        args = (0,) + args
-    if all(isinstance(arg, int) for arg in args):
-        return range(*args)
-    values = FloatRange(*args)
-    if values._len > sys.maxsize:  # lazy, but past what len() and indexing take
-        from hpreg.sweep.sizes import how_many
-
-        raise ValueError(
-            "a float range of {} values is too long (a sweep axis takes at most {} "
-            "floats); use a larger step, or ints".format(
-                how_many(values._len), MAX_FLOAT_AXIS
-            )
-        )
-    return values
-
-
-def _check_length(value):
-    if isinstance(value, (str, list, tuple)) and len(value) > MAX_LENGTH:
-        raise _Failure("result longer than {} items".format(MAX_LENGTH))
-    return value
-
-
-def _mul(left, right):
-    if isinstance(left, int) and isinstance(right, int):
-        if left.bit_length() + right.bit_length() > MAX_INT_BITS + 1:
-            raise _Failure("product too large (over {} bits)".format(MAX_INT_BITS))
-    for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
-            if len(seq) * max(times, 0) > MAX_LENGTH:
-                raise _Failure("repetition longer than {} items".format(MAX_LENGTH))
-            if times > 0 and text_size(seq) * times > MAX_SIZE:
-                raise _Failure(_too_large("repetition"))
-    return left * right
-
-
-def _too_large(what):
-    return "{} too large (over {} characters or items written out)".format(
-        what, MAX_SIZE
-    )
-
-
-def _pow(base, exponent):
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
-        if abs(base) > 1 and exponent * math.log2(abs(base)) > MAX_INT_BITS:
-            raise _Failure("power too large (over {} bits)".format(MAX_INT_BITS))
-    result = base**exponent
-    if isinstance(result, complex):
-        raise _Failure("power gives a complex number")
-    return result
-
-
-def _mod(left, right):
-    if isinstance(left, (str, bytes)):
-        raise _Unsupported("'%' string formatting (use an f-string)")
-    return left % right
-
-
-def _add(left, right):
-    for kind in (str, list, tuple):
-        if isinstance(left, kind) and isinstance(right, kind):
-            if len(left) + len(right) > MAX_LENGTH:
-                raise _Failure("result longer than {} items".format(MAX_LENGTH))
-            if kind is not str and text_size(left) + text_size(right) > MAX_SIZE:
-                raise _Failure(_too_large("sum"))
-    return _check_length(left + right)
-
-
-def _contains(item, container):
-    if isinstance(container, range) and type(item) in (int, bool):
-        return item in container  # computed, not searched
-    if isinstance(container, (range, FloatRange)):
-        try:
-            size = len(container)
-        except OverflowError:
-            size = MAX_ITERATION + 1
-        if size > MAX_ITERATION:
-            raise _Failure(
-                "'in' would search a range of more than {} items".format(MAX_ITERATION)
-            )
-    return item in container
-
-
-def _str(*args):
-    if args and text_size(args[0]) > MAX_SIZE:
-        raise _Failure(_too_large("str() of a value"))
-    return _check_length(str(*args))
-
-
-_BINARY = {
-    ast.Add: _add,
-    ast.Sub: operator.sub,
-    ast.Mult: _mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: _mod,
-    ast.Pow: _pow,
-}
-_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg, ast.Not: operator.not_}
-_COMPARE = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: _contains,
-    ast.NotIn: lambda a, b: not _contains(a, b),
-    ast.Is: operator.is_,
-    ast.IsNot: operator.is_not,
-}
-
-
-def _min_max(function):
-    def call(*args):
-        if len(args) == 1 and hasattr(args[0], "__len__"):
-            if len(args[0]) > MAX_ITERATION:
-                raise _Failure(
-                    "{}() over more than {} items".format(
-                        function.__name__, MAX_ITERATION
-                    )
-                )
-        return function(*args)
-
-    return call
-
-
-def _round(*args):
-    if len(args) == 2 and isinstance(args[1], int) and abs(args[1]) > MAX_FORMAT_WIDTH:
-        raise _Failure("round() to more than {} digits".format(MAX_FORMAT_WIDTH))
-    return round(*args)
-
-
-_FUNCTIONS = {
-    "min": _min_max(min),
-    "max": _min_max(max),
-    "abs": abs,
-    "round": _round,
-    "int": int,
-    "float": float,
-    "str": _str,
-    "len": len,
-    "bool": bool,
-    "range": make_range,
-}
-assert set(_FUNCTIONS) == set(ALLOWED_CALLS)
-
-_FORMAT_NUMBER = re.compile(r"\d+")
-
-
-def _format(value, conversion, spec):
-    if text_size(value) > MAX_SIZE:
-        raise _Failure(_too_large("formatting a value"))
-    if conversion == ord("r"):
-        value = repr(value)
-    elif conversion == ord("s"):
-        value = str(value)
-    elif conversion == ord("a"):
-        value = ascii(value)
-    if spec:
-        if any(int(n) > MAX_FORMAT_WIDTH for n in _FORMAT_NUMBER.findall(spec)):
-            raise _Failure(
-                "format width or precision over {} in {!r}".format(
-                    MAX_FORMAT_WIDTH, spec
-                )
-            )
-    return _check_length(format(value, spec))
-
-
-def _sized(items):
-    # a literal of k items each large would repeat them as '*' does
-    if len(items) > 1 and text_size(items) > MAX_SIZE:
-        raise _Failure(_too_large("list or tuple"))
-    return items
 
 
 # -- compiling --------------------------------------------------------------------------
@@ -326,7 +72,7 @@ class _Compiler:
     def compile(self, node):
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
-            raise _Unsupported(_describe(node))
+            raise Unsupported(_describe(node))
         return method(node)
 
     def visit_Expression(self, node):
@@ -335,12 +81,12 @@ class _Compiler:
     def visit_Constant(self, node):
         value = node.value
         if value is not None and not isinstance(value, (bool, int, float, str)):
-            raise _Unsupported("the constant {!r}".format(value))
+            raise Unsupported("the constant {!r}".format(value))
         return lambda lookup: value
 
     def _name(self, name):
         if _is_dunder(name):
-            raise _Unsupported("the dunder name {!r}".format(name))
+            raise Unsupported("the dunder name {!r}".format(name))
         if name not in self.names:
             self.names.append(name)
         return lambda lookup: lookup(name)
@@ -351,25 +97,25 @@ class _Compiler:
     def visit_Attribute(self, node):
         name = _dotted_name(node)
         if name is None:
-            raise _Unsupported("attribute access ('.{}')".format(node.attr))
+            raise Unsupported("attribute access ('.{}')".format(node.attr))
         return self._name(name)
 
     def visit_BinOp(self, node):
-        function = _BINARY.get(type(node.op))
+        function = BINARY.get(type(node.op))
         if function is None:
-            raise _Unsupported("the operator {}".format(_describe(node.op)))
+            raise Unsupported("the operator {}".format(_describe(node.op)))
         if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.JoinedStr):
-            raise _Unsupported("'%' string formatting (use an f-string)")
+            raise Unsupported("'%' string formatting (use an f-string)")
         if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
             if isinstance(node.left.value, str):
-                raise _Unsupported("'%' string formatting (use an f-string)")
+                raise Unsupported("'%' string formatting (use an f-string)")
         left, right = self.compile(node.left), self.compile(node.right)
         return lambda lookup: function(left(lookup), right(lookup))
 
     def visit_UnaryOp(self, node):
-        function = _UNARY.get(type(node.op))
+        function = UNARY.get(type(node.op))
         if function is None:
-            raise _Unsupported("the operator {}".format(_describe(node.op)))
+            raise Unsupported("the operator {}".format(_describe(node.op)))
         operand = self.compile(node.operand)
         return lambda lookup: function(operand(lookup))
 
@@ -402,9 +148,9 @@ class _Compiler:
         operands += [self.compile(c) for c in node.comparators]
         functions = []
         for op in node.ops:
-            if type(op) not in _COMPARE:
-                raise _Unsupported("the comparison {}".format(_describe(op)))
-            functions.append(_COMPARE[type(op)])
+            if type(op) not in COMPARE:
+                raise Unsupported("the comparison {}".format(_describe(op)))
+            functions.append(COMPARE[type(op)])
 
         def evaluate(lookup):
             left = operands[0](lookup)
@@ -424,22 +170,22 @@ class _Compiler:
 
     def visit_List(self, node):
         items = self._items(node)
-        return lambda lookup: _sized([item(lookup) for item in items])
+        return lambda lookup: sized([item(lookup) for item in items])
 
     def visit_Tuple(self, node):
         items = self._items(node)
-        return lambda lookup: _sized(tuple(item(lookup) for item in items))
+        return lambda lookup: sized(tuple(item(lookup) for item in items))
 
     def _items(self, node):
         for item in node.elts:
             if isinstance(item, ast.Starred):
-                raise _Unsupported("unpacking with '*'")
+                raise Unsupported("unpacking with '*'")
         return [self.compile(item) for item in node.elts]
 
     def visit_Subscript(self, node):
         index = node.slice
         if isinstance(index, ast.Slice):
-            raise _Unsupported("slices")
+            raise Unsupported("slices")
         container, key = self.compile(node.value), self.compile(index)
 
         def evaluate(lookup):
@@ -454,15 +200,15 @@ class _Compiler:
         if not isinstance(node.func, ast.Name):
             name = _dotted_name(node.func)
             what = "method calls" if name is None else "calling {!r}".format(name)
-            raise _Unsupported(what)
-        if node.func.id not in _FUNCTIONS:
-            raise _Unsupported("calling {!r}".format(node.func.id))
+            raise Unsupported(what)
+        if node.func.id not in FUNCTIONS:
+            raise Unsupported("calling {!r}".format(node.func.id))
         if node.keywords:
-            raise _Unsupported("keyword arguments")
-        function = _FUNCTIONS[node.func.id]
+            raise Unsupported("keyword arguments")
+        function = FUNCTIONS[node.func.id]
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                raise _Unsupported("unpacking with '*'")
+                raise Unsupported("unpacking with '*'")
         args = [self.compile(arg) for arg in node.args]
         return lambda lookup: function(*[arg(lookup) for arg in args])
 
@@ -472,7 +218,7 @@ class _Compiler:
         def evaluate(lookup):
             texts = [part(lookup) for part in parts]
             if sum(len(text) for text in texts) > MAX_LENGTH:
-                raise _Failure("result longer than {} items".format(MAX_LENGTH))
+                raise LimitExceeded("result longer than {} items".format(MAX_LENGTH))
             return "".join(texts)
 
         return evaluate
@@ -483,7 +229,7 @@ class _Compiler:
         conversion = node.conversion
 
         def evaluate(lookup):
-            return _format(value(lookup), conversion, spec(lookup) if spec else "")
+            return format_value(value(lookup), conversion, spec(lookup) if spec else "")
 
         return evaluate
 
@@ -559,10 +305,10 @@ class Expression:
                 suggestions=suggestions,
                 available=available,
             ) from None
-        except _Unsupported as exc:
+        except Unsupported as exc:
             raise _unsupported_error(self.text, self.where, str(exc)) from None
         except (
-            _Failure,
+            LimitExceeded,
             ArithmeticError,
             TypeError,
             ValueError,
@@ -668,7 +414,7 @@ def compile_expression(text: str, where: str = "") -> Expression:
     compiler = _Compiler()
     try:
         evaluate = compiler.compile(tree)
-    except _Unsupported as exc:
+    except Unsupported as exc:
         raise _unsupported_error(text, where, str(exc)) from None
     except RecursionError:
         raise ExpressionError(

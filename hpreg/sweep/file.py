@@ -6,11 +6,9 @@ product[1].union[0].d_model: ...``); what the points mean is left to the algebra
 whether the names exist to :mod:`hpreg.validate`.
 """
 
-import difflib
-import functools
 import os
 import re
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from hpreg.sweep import algebra
 from hpreg.io.files import load_values_file, load_yaml_file
@@ -19,27 +17,27 @@ from hpreg.sweep.function import load_function_sweep
 from hpreg.sweep.expressions import (
     MAX_FLOAT_AXIS,
     FloatRange,
-    compile_expression,
     evaluate_constant,
 )
-from hpreg.sweep.context import _Context, _reraise, _type_name
+from hpreg.sweep.context import _Context, _type_name
+from hpreg.sweep.file_keys import (
+    MODIFIER_KEYS,
+    NODE_KEYS,
+    RESERVED,
+    WITH_PREFIX,
+    check_key,
+)
+from hpreg.sweep.file_modifiers import apply_modifiers, locate_expression_error
 from hpreg.sweep.visit import locate_leaves
 from hpreg.errors import (
     ExpressionError,
-    SweepError,
     SweepFileError,
     ValuesFileError,
 )
 
 __all__ = ["load_sweep", "parse_sweep", "load_function_sweep", "flatten_values"]
 
-NODE_KEYS = ("product", "union", "table", "let")
-MODIFIER_KEYS = ("derive", "where", "unique")
-TOP_LEVEL_KEYS = ("include",)
-RESERVED = NODE_KEYS + MODIFIER_KEYS + TOP_LEVEL_KEYS + ("with",)
-
 _RANGE = re.compile(r"^\s*range\s*\(.*\)\s*$", re.DOTALL)
-_WITH = re.compile(r"^with\s+(\S+)\s*$")
 _FUNCTION_REF = re.compile(r"^(?P<path>.+\.py):(?P<function>[A-Za-z_]\w*)$")
 
 _SHAPE_HELP = (
@@ -49,95 +47,6 @@ _SHAPE_HELP = (
 
 
 # -- nodes ----------------------------------------------------------------------------
-def _check_key(key: Any, ctx: _Context, value: Any) -> None:
-    """Refuse keys that are not names, and typos of reserved keys."""
-    if not isinstance(key, str):
-        raise ctx.error(
-            "key {!r} is not a name".format(key),
-            "hyperparameter names are strings (quote it: '{}')".format(key),
-            bad_key=key,
-        )
-    if not key.strip():
-        raise ctx.error("empty key", "write a hyperparameter name", bad_key=key)
-    lowered = key.lower()
-    if lowered in RESERVED and key not in RESERVED:
-        raise ctx.child(key).error(
-            "unknown key {!r}".format(key),
-            "reserved keys are lower case: did you mean {!r}?".format(lowered),
-            bad_key=key,
-            suggestions=[lowered],
-        )
-    if _WITH.match(lowered) and not _WITH.match(key):
-        raise ctx.child(key).error(
-            "unknown key {!r}".format(key),
-            "reserved keys are lower case: write 'with {}'".format(key.split()[1]),
-            bad_key=key,
-        )
-    if (lowered == "with" or lowered.split()[0] == "with") and not _WITH.match(key):
-        raise ctx.child(key).error(
-            "{!r} needs exactly one name after 'with'".format(key),
-            "write 'with model:' to prefix the names inside with 'model.'",
-            bad_key=key,
-        )
-    if any(char.isspace() for char in key) and not _WITH.match(key):
-        raise ctx.child(key).error(
-            "unknown key {!r} (names cannot contain spaces)".format(key),
-            "write a hyperparameter name, or 'with NAME' for a prefix",
-            bad_key=key,
-        )
-    for reserved in _typo_of(key):
-        if _looks_like(reserved, value):
-            raise ctx.child(key).error(
-                "unknown key {!r}".format(key),
-                "did you mean {!r}? (reserved keys: {})".format(
-                    reserved, ", ".join(RESERVED[:-1] + ("with NAME",))
-                ),
-                bad_key=key,
-                suggestions=[reserved],
-            )
-
-
-@functools.lru_cache(maxsize=4096)  # aliases repeat a few keys many times
-def _typo_of(key: str) -> List[str]:
-    """The reserved key ``key`` is a near miss of (one edit or two), if any.
-
-    Stricter than did-you-mean: group names such as ``net``, ``label``, ``unit`` or
-    ``uniform`` sit close to ``let``, ``table`` and ``union`` and must stay names.
-    """
-    return [
-        reserved
-        for reserved in difflib.get_close_matches(key, RESERVED, n=1, cutoff=0.8)
-        if reserved != key and abs(len(reserved) - len(key)) <= 2
-    ]
-
-
-def _looks_like(reserved: str, value: Any) -> bool:
-    """Whether ``value`` has the shape ``reserved`` takes, rather than a name's."""
-    if reserved in ("product", "union"):
-        return isinstance(value, dict) or (
-            isinstance(value, list) and any(isinstance(v, dict) for v in value)
-        )
-    if reserved == "table":
-        return isinstance(value, dict) and bool({"columns", "rows"} & set(value))
-    if reserved == "let":
-        return isinstance(value, dict)
-    if reserved == "derive":
-        return (
-            isinstance(value, dict)
-            and bool(value)
-            and all(isinstance(v, str) for v in value.values())
-        )
-    if reserved == "where":
-        return isinstance(value, str) and bool(
-            re.search(r"[<>=!]|\b(and|or|not)\b", value)
-        )
-    if reserved == "include":
-        return isinstance(value, str) and value.endswith((".yaml", ".yml", ".json"))
-    if reserved == "unique":
-        return isinstance(value, bool)
-    return False
-
-
 def _parse_node(data: Any, ctx: _Context, top: bool = False):
     if isinstance(data, dict):
         return _parse_mapping(data, ctx, top=top)
@@ -164,7 +73,7 @@ def _parse_mapping(data: dict, ctx: _Context, top: bool = False):
             names.clear()
 
     for key, value in data.items():
-        _check_key(key, ctx, value)
+        check_key(key, ctx, value)
         if key == "include":
             if not top:
                 raise ctx.child(key).error(
@@ -175,7 +84,7 @@ def _parse_mapping(data: dict, ctx: _Context, top: bool = False):
         if key in MODIFIER_KEYS:
             modifiers[key] = value
             continue
-        match = _WITH.match(key)
+        match = WITH_PREFIX.match(key)
         if key in NODE_KEYS or match:
             flush()
             factors.append(_parse_keyed_node(key, value, ctx, match))
@@ -199,7 +108,7 @@ def _parse_mapping(data: dict, ctx: _Context, top: bool = False):
         sweep = ctx.build(algebra.product, *factors)
     # leaves get their key path (``product[1].lr``) so validation errors name it
     sweep = locate_leaves(sweep, origins)
-    return _apply_modifiers(sweep, modifiers, ctx)
+    return apply_modifiers(sweep, modifiers, ctx)
 
 
 class _Nested:
@@ -220,7 +129,7 @@ def _parse_entry(value: Any, ctx: _Context, full: str):
         try:
             axis = evaluate_constant(value, where=ctx.where)
         except ExpressionError as exc:
-            raise _expression_error(exc, ctx) from None
+            raise locate_expression_error(exc, ctx) from None
         if not isinstance(axis, (range, FloatRange)):
             raise ctx.error(
                 "{!r} is not a range".format(value),
@@ -307,12 +216,12 @@ def _union_of_mapping(value: dict, ctx: _Context):
     members = []
     modifiers = {}
     for key, item in value.items():
-        _check_key(key, ctx, item)
+        check_key(key, ctx, item)
         if key in MODIFIER_KEYS:
             modifiers[key] = item
             continue
         members.append(_parse_mapping({key: item}, ctx))
-    return _apply_modifiers(ctx.build(algebra.union, *members), modifiers, ctx)
+    return apply_modifiers(ctx.build(algebra.union, *members), modifiers, ctx)
 
 
 def _parse_table(value: Any, ctx: _Context):
@@ -372,7 +281,7 @@ def _parse_table(value: Any, ctx: _Context):
         algebra.table, tuple(ctx.name(c) for c in columns), [tuple(r) for r in rows]
     ).located(ctx.key)
     modifiers = {k: value[k] for k in MODIFIER_KEYS if k in value}
-    return _apply_modifiers(sweep, modifiers, ctx)
+    return apply_modifiers(sweep, modifiers, ctx)
 
 
 def _parse_let(value: Any, ctx: _Context):
@@ -383,7 +292,7 @@ def _parse_let(value: Any, ctx: _Context):
         )
     variables = {}
     for key, item in value.items():
-        _check_key(key, ctx, item)
+        check_key(key, ctx, item)
         here = ctx.child(key)
         if key in RESERVED:
             raise here.error(
@@ -399,129 +308,6 @@ def _parse_let(value: Any, ctx: _Context):
         entry = _parse_entry(item, here, ctx.name(key))
         variables[ctx.name(key)] = entry
     return ctx.build(algebra.let, variables)
-
-
-# -- derive / where / unique ---------------------------------------------------------------
-def _resolver(prefix: str) -> Optional[Callable]:
-    if not prefix:
-        return None
-    scoped = prefix + "."
-
-    def resolve(name, point):
-        if scoped + name in point:
-            return scoped + name
-        return name if name in point else None
-
-    return resolve
-
-
-def _expression_error(exc: ExpressionError, ctx: _Context) -> ExpressionError:
-    exc.path, exc.key = ctx.source, ctx.key
-    return exc
-
-
-class _Compiled:
-    """A file expression as a function of the point (for derive and where); errors
-    carry the file and key path as ``path`` and ``key``."""
-
-    __slots__ = ("expression", "ctx", "resolve")
-
-    def __init__(self, text: str, ctx: _Context):
-        try:
-            self.expression = compile_expression(text, where=ctx.where)
-        except ExpressionError as exc:
-            raise _expression_error(exc, ctx) from None
-        self.ctx = ctx
-        self.resolve = _resolver(ctx.prefix)
-
-    def __call__(self, point):
-        try:
-            return self.expression(point, self.resolve)
-        except ExpressionError as exc:
-            raise _expression_error(exc, self.ctx) from None
-
-    def __repr__(self) -> str:
-        return "expr({!r})".format(self.expression.text)
-
-
-class _Predicate(_Compiled):
-    __slots__ = ()
-
-    def __call__(self, point) -> bool:
-        return bool(super().__call__(point))
-
-
-class _Constant:
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __call__(self, point):
-        return self.value
-
-    def __repr__(self) -> str:
-        return "const({!r})".format(self.value)
-
-
-def _derivations(
-    value: Any, ctx: _Context, out: Dict[str, Callable], keys: Dict[str, _Context]
-) -> None:
-    if not isinstance(value, dict) or not value:
-        raise ctx.error(
-            "expected a mapping of names to expressions, got {}".format(
-                _type_name(value)
-            ),
-            "write derive: {d_head: 'd_model // 8'}",
-        )
-    for key, item in value.items():
-        _check_key(key, ctx, item)
-        here = ctx.child(key)
-        full = ctx.name(key)
-        if isinstance(item, dict) and set(item) == {"value"}:
-            out[full] = _Constant(item["value"])
-        elif isinstance(item, dict):
-            _derivations(item, _Context(ctx.source, here.key, full), out, keys)
-            continue
-        elif isinstance(item, str):
-            out[full] = _Compiled(item, _Context(ctx.source, here.key, ctx.prefix))
-        else:
-            out[full] = _Constant(item)
-        keys[full] = here
-
-
-def _apply_modifiers(sweep, modifiers: dict, ctx: _Context):
-    if "derive" in modifiers:
-        functions: Dict[str, Callable] = {}
-        keys: Dict[str, _Context] = {}
-        _derivations(modifiers["derive"], ctx.child("derive"), functions, keys)
-        try:
-            sweep = sweep.derive(**functions)
-        except SweepError as exc:  # e.g. a derived name the sweep already sets
-            at = keys.get(getattr(exc, "name", None), ctx.child("derive"))
-            at.build(_reraise, exc)
-        sweep = sweep.located({name: at.key for name, at in keys.items()})
-    if "where" in modifiers:
-        here = ctx.child("where")
-        text = modifiers["where"]
-        if not isinstance(text, str):
-            raise here.error(
-                "expected an expression string, got {}".format(_type_name(text)),
-                "write where: 'd_model <= d_ff'",
-            )
-        sweep = sweep.where(
-            _Predicate(text, _Context(ctx.source, here.key, ctx.prefix))
-        )
-    if "unique" in modifiers:
-        flag = modifiers["unique"]
-        if not isinstance(flag, bool):
-            raise ctx.child("unique").error(
-                "expected true or false, got {}".format(_type_name(flag)),
-                "write unique: true",
-            )
-        if flag:
-            sweep = sweep.unique()
-    return sweep
 
 
 # -- include --------------------------------------------------------------------------------

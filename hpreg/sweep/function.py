@@ -2,11 +2,9 @@
 points its function returns (as the Hydra python sweeper does)."""
 
 import importlib.util
-import inspect
 import os
 import re
 import sys
-import uuid
 
 from hpreg.sweep import algebra
 from hpreg.sweep.context import _facts, _type_name
@@ -27,7 +25,7 @@ def load_function_sweep(path: str, function: str):
         )
     module_name = "_hpreg_sweep_{}_{}".format(
         re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0]),
-        uuid.uuid4().hex[:8],
+        os.urandom(4).hex(),
     )
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
@@ -106,6 +104,8 @@ def _run_function_file(module, spec, path: str, function: str):
 
 
 def _needs_arguments(target) -> bool:
+    import inspect  # only function sweeps need it: not every start of hpreg
+
     try:
         signature = inspect.signature(target)
     except (TypeError, ValueError):  # a builtin without a signature: just call it

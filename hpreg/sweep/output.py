@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import sys
-import uuid
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from hpreg.sweep.sizes import how_many
@@ -185,7 +184,7 @@ def write_folder(
     except OSError as error:
         raise _cannot(shown, "create the --out folder", error) from None
     base = os.path.basename(real)
-    tag = "{}-{}".format(os.getpid(), uuid.uuid4().hex[:8])
+    tag = "{}-{}".format(os.getpid(), os.urandom(4).hex())
     tmp = os.path.join(parent, ".{}.hpreg-new-{}".format(base, tag))
     try:
         os.mkdir(tmp)

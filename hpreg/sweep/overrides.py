@@ -9,7 +9,7 @@ from typing import Any, Iterable, List, Tuple
 
 from hpreg.sweep import algebra
 from hpreg.io.files import parse_scalar
-from hpreg.sweep.expressions import MAX_FLOAT_AXIS, FloatRange, make_range
+from hpreg.sweep.ranges import MAX_FLOAT_AXIS, FloatRange, make_range
 from hpreg.errors import UsageError
 
 __all__ = ["parse_overrides", "parse_override", "split_top_level"]

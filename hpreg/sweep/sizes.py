@@ -5,7 +5,6 @@ the exact Python int. :func:`freeze_typed` is a hashable stand-in for a value th
 tells ``1``, ``True`` and ``1.0`` apart, also inside lists and dicts.
 """
 
-from decimal import Decimal
 from typing import Any, Sequence
 
 __all__ = ["seq_len", "how_many", "freeze_typed"]
@@ -30,6 +29,8 @@ def how_many(n: int) -> str:
         return str(n)
     if n.bit_length() > 60000:
         return "more than 1e18000"
+    from decimal import Decimal  # only for counts past 10**15
+
     mantissa, exponent = "{:.3e}".format(Decimal(n)).split("e")
     return "{}e{}".format(mantissa.rstrip("0").rstrip("."), int(exponent))
 
