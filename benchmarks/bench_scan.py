@@ -120,13 +120,14 @@ def retained(func, count_of, top=0):
     """Bytes still allocated after ``func()`` while its result is kept alive (module
     caches it fills included), per ``count_of(result)``; ``top``: print the
     allocation sites that keep the most."""
-    # warm imports and module-level caches first; twice, as the first cold scan
-    # after one warm-up still leaves ~0.4 MB inside the interpreter (allocated by
-    # ``compile``, reachable from no Python object) that later scans never add to
+    # warm imports and module-level caches first; the second time traced: the
+    # first scan traced leaves ~0.4-0.9 MB inside the interpreter (allocated by
+    # ``compile``, reachable from no Python object: a table it reallocates, the
+    # untraced one it replaces not counted) that later scans never add to
     func()
+    tracemalloc.start(8 if top else 1)
     func()
     gc.collect()
-    tracemalloc.start(8 if top else 1)
     before = tracemalloc.take_snapshot() if top else None
     start = tracemalloc.get_traced_memory()[0]
     kept = func()

@@ -146,17 +146,35 @@ def test_a_syntax_error_in_a_statement_that_declares_nothing_is_reported():
         "    return 1\n"
         "depth = _('depth', 3)\n"
     )
-    found = scanner.scan_source(text, "t.py", managers=["_"])
+    found = scan(text, False, managers=("_",))
     assert found.calls == []
     assert [p.kind for p in found.problems] == ["syntax"]
     assert found.problems[0].lineno == 3
     assert found == scan(text, True, managers=("_",))
 
 
+def test_scan_paths_reports_a_syntax_error_that_declares_nothing(tmp_path):
+    good = "from hpreg.m import _\nlr = _('lr', 0.1)\n"
+    (tmp_path / "good.py").write_text(good)
+    (tmp_path / "bad.py").write_text(good + "def unrelated(:\n    return 1\n")
+    bad, fine = scanner.scan_paths(str(tmp_path), managers=["_"], cache=False)
+    assert bad.calls == [] and [p.kind for p in bad.problems] == ["syntax"]
+    assert bad.problems[0].lineno == 3
+    assert [c.name for c in fine.calls] == ["lr"]
+    for mode in (None, ["_"]):
+        sparse = scanner.scan_paths(str(tmp_path), managers=mode, cache=False)
+        scanner._SPARSE = False
+        try:
+            full = scanner.scan_paths(str(tmp_path), managers=mode, cache=False)
+        finally:
+            scanner._SPARSE = True
+        assert sparse == full
+
+
 def test_a_statement_only_the_symbol_table_refuses_still_scans():
     # ``ast.parse`` takes ``nonlocal`` at module level (the compiler refuses it)
     text = "from hpreg.m import _\nnonlocal x\nlr = _('lr', 0.1)\n"
-    found = scanner.scan_source(text, managers=["_"])
+    found = scan(text, False, managers=("_",))
     assert [c.name for c in found.calls] == ["lr"]
     assert found.problems == []
 
@@ -171,9 +189,7 @@ def test_a_docstring_with_code_at_column_0_is_not_cut():
     module = tree.tree([7])
     tree.verify()
     assert [node.lineno for node in module.body] == [7]
-    assert [c.name for c in scanner.scan_source(text, managers=["_"]).calls] == [
-        "depth"
-    ]
+    assert [c.name for c in scan(text, False, managers=("_",)).calls] == ["depth"]
 
 
 def test_the_sparse_tree_grows_and_keeps_the_line_numbers():

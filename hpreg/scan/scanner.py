@@ -85,7 +85,11 @@ def scan_source(
     never binds is not a manager (a file's ``_`` may be gettext's builtin); True
     suits a fragment of code, as hpman's ``parse_source`` takes it.
     """
-    return _scan_text(text, filename, managers, extra, imported, resolved, unbound)
+    # the full parse: a fragment is small, and this keeps every detail of today's
+    # parse (the file scans of ``scan_paths`` take the sparse one)
+    return _scan_text(
+        text, filename, managers, extra, imported, resolved, unbound, sparse=False
+    )
 
 
 def _scan_text(
@@ -97,7 +101,7 @@ def _scan_text(
     resolved,
     unbound,
     uses=None,
-    sparse=True,
+    sparse=False,
 ) -> FileScan:
     # ``uses``: the names the links' use is worked out for (``calls.link_uses``);
     # ``sparse``: parse only the statements the walks need (``hpreg.scan.sparse``)
@@ -407,7 +411,9 @@ def _scan_data(
     # the all-managers scan takes only the names a file binds: one it never binds is
     # a builtin (gettext's ``_``); ``manager.parse_file`` keeps hpman's placeholder
     unbound = names is not None
-    scan = _scan_text(text, display, names, extra, imported, resolved, unbound, uses)
+    scan = _scan_text(
+        text, display, names, extra, imported, resolved, unbound, uses, sparse=True
+    )
     scan.realpath = real
     return scan
 
