@@ -277,3 +277,28 @@ def test_a_line_of_hashes_after_an_import_does_not_hang_the_scan():
     # each ``#`` could start a comment of its own: 2**60 ways to fail before
     text = "import re\nre\n" + "#" * 60 + "\nx = _.y\n"
     assert scanner.scan_source(text).calls == []
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_scan_pauses_the_garbage_collector_and_restores_it(
+    tmp_path, monkeypatch, enabled
+):
+    import gc
+
+    (tmp_path / "a.py").write_text("from hpreg.m import _\nx = _('x', 1)\n")
+    during = []
+    real = scanner._scan_files
+
+    def scan_files(*args):
+        during.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(scanner, "_scan_files", scan_files)
+    (gc.enable if enabled else gc.disable)()
+    try:
+        scans = scanner.scan_paths(str(tmp_path), managers=["_"], cache=False)
+        after = gc.isenabled()
+    finally:
+        gc.enable()
+    assert [c.name for s in scans for c in s.calls] == ["x"]
+    assert during == [False] and after is enabled

@@ -5,9 +5,11 @@ scanned code. Scopes: ``_scopes``; call records: ``_call_walk``, ``_scan_records
 """
 
 import ast
+import contextlib
 import errno
 import fnmatch
 import functools
+import gc
 import io
 import os
 import re
@@ -422,6 +424,19 @@ def _skipped(scan: FileScan) -> bool:
     return bool(scan.problems) and scan.problems[0].kind in SKIPPED_KINDS
 
 
+@contextlib.contextmanager
+def _collection_paused():
+    """The cyclic garbage collector off for a scan: its passes over the many
+    short-lived ``ast`` nodes (which form no cycles) cost a tenth of a cold scan."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def scan_paths(
     paths: PathLike,
     managers: Optional[Iterable[str]] = None,
@@ -448,7 +463,8 @@ def scan_paths(
             tuple(sorted(names)) if names is not None else ("*",) + tuple(sorted(extra))
         )
         store = _scan_cache.ScanCache((roots, mode), SCANNER_VERSION)
-    scans = _scan_files(files, names, extra, store)
+    with _collection_paused():
+        scans = _scan_files(files, names, extra, store)
     if store is not None:
         store.save()
     skipped = [FileScan(folder, None, [], [problem], {}) for folder, problem in folders]
