@@ -605,3 +605,45 @@ class TestFittingToDefaults:
             assert isinstance(hpm("lr"), float) and hpm("lr") == 2.0
             assert hpm("name") == 3  # does not fit: kept, validation reports it
         assert hpm("lr") == 0.5
+
+
+class TestCallPathSeesEveryChange:
+    """``_(name, default)`` answers from a per-name cache of (default, value): every
+    change of the name's value must reach it."""
+
+    def test_set_after_calls_is_seen_at_once(self, hpm):
+        default = 0.1
+        assert [hpm("lr", default) for _ in range(3)] == [0.1] * 3
+        hpm.set_value("lr", 0.5)
+        assert hpm("lr", default) == 0.5
+        hpm.set_values({"lr": 0.7})
+        assert hpm("lr", default) == 0.7 and hpm("lr") == 0.7
+
+    def test_another_default_at_another_call_site(self, hpm):
+        assert hpm("lr", 0.1) == 0.1
+        assert hpm("lr", 0.2) == 0.2  # no value set: the call's default
+        assert hpm("lr", 0.2) == 0.2
+        hpm.set_value("lr", 0.3)
+        assert hpm("lr", 0.1) == 0.3 and hpm("lr", 0.2) == 0.3
+
+    def test_reset_forgets_the_cached_value(self, hpm):
+        default = 1
+        assert hpm("layers", default) == 1
+        hpm.set_value("layers", 4)
+        assert hpm("layers", default) == 4
+        hpm.reset()
+        assert hpm("layers", default) == 1
+
+    def test_a_set_name_under_a_called_one(self, hpm):
+        tree = {"depth": 2}
+        assert hpm("model", tree) == {"depth": 2}
+        hpm.set_value("model.depth", 8)
+        assert hpm("model", tree) == {"depth": 8}
+
+    def test_a_values_file_reaches_the_call_path(self, hpm, tmp_path):
+        default = "adam"
+        assert hpm("optimizer", default) == "adam"
+        path = tmp_path / "values.yaml"
+        path.write_text("optimizer: sgd\n")
+        hpm.load(str(path))
+        assert hpm("optimizer", default) == "sgd"

@@ -14,7 +14,7 @@ import sys
 
 TYPE_CHECKING = False  # typing costs import time in every training job
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional
+    from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from hpreg.errors import (
     BadNameError,
@@ -61,7 +61,9 @@ class HyperParameterManager(ScanIngestion, ValuesFileMixin):
         self._defaults: Dict[str, HyperParameterOccurrence] = {}
         self._called: Dict[str, HyperParameterOccurrence] = {}
         self._set: Dict[str, HyperParameterOccurrence] = {}
-        self._call_marks: Dict[str, Any] = {}
+        # name -> (the default a call gave, the value then): _(name, default)'s
+        # hot path, dropped whenever the name's value may change (``_refresh``)
+        self._call_marks: Dict[str, Tuple[Any, Any]] = {}
         self._by_file: Dict[str, List[HyperParameterOccurrence]] = {}
         self._prefixes: Dict[str, int] = (
             {}
@@ -78,8 +80,11 @@ class HyperParameterManager(ScanIngestion, ValuesFileMixin):
     def __call__(self, hp_name: str, hp_value: Any = EMPTY, **hints: Any) -> Any:
         """The current value of ``hp_name``; a given default takes part at call priority."""
         try:
-            if hp_value is EMPTY or self._call_marks[hp_name] is hp_value:
+            if hp_value is EMPTY:
                 return self._values[hp_name]
+            default, value = self._call_marks[hp_name]
+            if default is hp_value:  # the default this call site gave last time
+                return value
         except (KeyError, TypeError):  # TypeError: an unhashable name
             pass
         return self._slow_call(hp_name, hp_value)
@@ -89,7 +94,6 @@ class HyperParameterManager(ScanIngestion, ValuesFileMixin):
             raise self._bad_name(name)
         if not isinstance(default, EmptyValue):
             current = self._called.get(name)
-            self._call_marks[name] = default
             if current is None or not _same(current.value, default):
                 frame = sys._getframe(2)
                 self._called[name] = HyperParameterOccurrence(
@@ -105,6 +109,10 @@ class HyperParameterManager(ScanIngestion, ValuesFileMixin):
                 )
                 self._order.setdefault(name, None)
                 self._refresh(name)
+            value = self.get_value(name)
+            if name in self._values and self._values[name] is value:  # a leaf
+                self._call_marks[name] = (default, value)
+            return value
         return self.get_value(name)
 
     def get_value(self, name: str, raise_exception: bool = True) -> Any:
@@ -319,7 +327,9 @@ class HyperParameterManager(ScanIngestion, ValuesFileMixin):
         self._order.setdefault(name, None)
         self._refresh(name)
         for prefix in _prefixes(name, self.separator):
-            self._values.pop(prefix, None)  # a set branch hides a scanned leaf dict
+            # a set branch hides a scanned leaf dict
+            self._values.pop(prefix, None)
+            self._call_marks.pop(prefix, None)
         return self
 
     def unset(self, name: str) -> "HyperParameterManager":
@@ -503,6 +513,7 @@ class HyperParameterManager(ScanIngestion, ValuesFileMixin):
         return EMPTY
 
     def _refresh(self, name: str) -> None:
+        self._call_marks.pop(name, None)  # it holds the value the call path returns
         value = self._effective(name)
         if isinstance(value, EmptyValue) or (
             name not in self._set and self._has_set_under(name)
