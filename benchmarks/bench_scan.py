@@ -4,7 +4,8 @@ Builds a tree of ~2,000 Python files from the standard library, with ``_()`` cal
 injected into every tenth file, then times in one run: hpman's scan, hpreg's cold
 scan (no cache, and the first scan that writes the cache) and the re-scan of the
 unchanged tree (cache hits: an unchanged stat spares reading the file). Targets:
-cold >= 10x (issue 7) and re-scan >= 100x (issue 7) faster than hpman; memory
+cold >= 10x (issue 7), the first scan that also hashes every file and writes the
+cache >= 5x (issue 2), and re-scan >= 100x (issue 7) faster than hpman; memory
 retained by ``parse_file`` of the whole tree <= 2 KB per hyperparameter, counting
 what is kept for the files that declare nothing (issue 7).
 
@@ -33,6 +34,7 @@ SKIPPED_PARTS = scanner.SKIP_DIRS | {"test_tools"}
 # files calling ``_`` themselves (gettext) would trip hpman on non-literal names
 BARE_CALL = re.compile(r"(?<![\w.])_\s*\(")
 COLD_TARGET, WARM_TARGET, RESCAN_LIMIT, MEMORY_TARGET = 10.0, 100.0, 0.3, 2048
+FIRST_TARGET = 5.0
 # the tree's files were last edited an hour ago, as in a project at rest (a file
 # edited within two seconds of a scan is "racy": read again at the next one)
 AGE_NS = 3600 * 10**9
@@ -116,34 +118,41 @@ def best(runs, func):
     return min(times), result
 
 
-def retained(func, count_of, top=0):
+def retained(func, count_of, top=0, runs=3):
     """Bytes still allocated after ``func()`` while its result is kept alive (module
-    caches it fills included), per ``count_of(result)``; ``top``: print the
-    allocation sites that keep the most."""
-    # warm imports and module-level caches first; the second time traced: the
-    # first scan traced leaves ~0.4-0.9 MB inside the interpreter (allocated by
-    # ``compile``, reachable from no Python object: a table it reallocates, the
-    # untraced one it replaces not counted) that later scans never add to
+    caches it fills included), per ``count_of(result)``; the least of ``runs``
+    measured runs. ``top``: print the allocation sites that keep the most."""
+    # Warm imports and module-level caches first. Then the least of a few runs: a
+    # parse grows the interpreter's table of interned names now and then (a table
+    # it reallocates, holding no name of the result, the old one freed untraced),
+    # which lands in one run or another, not in what a result keeps.
     func()
     tracemalloc.start(8 if top else 1)
     func()
     gc.collect()
-    before = tracemalloc.take_snapshot() if top else None
-    start = tracemalloc.get_traced_memory()[0]
-    kept = func()
-    gc.collect()
-    end = tracemalloc.get_traced_memory()[0]
-    if top:
-        diff = tracemalloc.take_snapshot().compare_to(before, "traceback")
-        for stat in diff[:top]:
-            print(
-                "    {:>9,} B {:>7,} blocks  {}".format(
-                    stat.size_diff, stat.count_diff, stat.traceback.format()[-1].strip()
-                )
-            )
+    best = None
+    for _ in range(runs):
+        before = tracemalloc.take_snapshot() if top else None
+        start = tracemalloc.get_traced_memory()[0]
+        kept = func()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - start
+        if best is None or grown < best[0]:
+            diff = None
+            if top:
+                diff = tracemalloc.take_snapshot().compare_to(before, "traceback")
+            best = (grown, count_of(kept), diff)
+        del kept
+        gc.collect()
     tracemalloc.stop()
-    count = count_of(kept)
-    return (end - start) / max(count, 1), count
+    grown, count, diff = best
+    for stat in (diff or [])[:top]:
+        print(
+            "    {:>9,} B {:>7,} blocks  {}".format(
+                stat.size_diff, stat.count_diff, stat.traceback.format()[-1].strip()
+            )
+        )
+    return grown / max(count, 1), count
 
 
 def hpman_occurrences(hpm):
@@ -221,7 +230,7 @@ def main(argv=None):
         )
         print(
             "first scan:   {:7.1f}x faster than hpman (target >= {:.0f}x)  {}".format(
-                first_ratio, COLD_TARGET, verdict(first_ratio >= COLD_TARGET)
+                first_ratio, FIRST_TARGET, verdict(first_ratio >= FIRST_TARGET)
             )
         )
         print(
@@ -288,7 +297,7 @@ def main(argv=None):
         )
         ok = (
             cold_ratio >= COLD_TARGET
-            and first_ratio >= COLD_TARGET
+            and first_ratio >= FIRST_TARGET
             and warm_ratio >= WARM_TARGET
             and warm_time < RESCAN_LIMIT
             and hpreg_bytes <= MEMORY_TARGET
