@@ -107,3 +107,35 @@ def states(store_dir):
 
     with RunStore(str(store_dir), create=False) as store:
         return {job.id: job.state for job in store.jobs()}
+
+
+# a job that records its device and when it ran (inside the time it holds it):
+# ``python -c DEVICE_JOB RUN_DIR SECONDS``
+DEVICE_JOB = (
+    "import os, sys, time; t = time.time(); time.sleep(float(sys.argv[2])); "
+    "open(os.path.join(sys.argv[1], 'device'), 'w').write("
+    "'{} {!r} {!r}'.format(os.environ.get('CUDA_VISIBLE_DEVICES'), t, time.time()))"
+)
+
+
+def devices_held(*store_dirs):
+    """(device, start, end) of each job of these stores that recorded one."""
+    held = []
+    for store_dir in store_dirs:
+        for name in sorted(os.listdir(str(store_dir))):
+            path = os.path.join(str(store_dir), name, "device")
+            if os.path.exists(path):
+                with open(path) as f:
+                    device, begin, end = f.read().split()
+                held.append((device, float(begin), float(end)))
+    return held
+
+
+def sharing(held):
+    """Pairs of jobs that held one device at the same time."""
+    return [
+        (a, b)
+        for i, a in enumerate(held)
+        for b in held[i + 1 :]
+        if a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
+    ]

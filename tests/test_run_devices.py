@@ -16,36 +16,16 @@ import pytest
 from hpreg.errors import ExecutorError
 from hpreg.run import devices, local
 from hpreg.run.store import RunStore
-from run_support import counted, env, project, start, states, wait_for
-
-# the job records its device, start and end (as tests/test_run_gaps.py's DEVICE_JOB)
-DEVICE_JOB = (
-    "import os, sys, time; t = time.time(); time.sleep(float(sys.argv[2])); "
-    "open(os.path.join(sys.argv[1], 'device'), 'w').write("
-    "'{} {!r} {!r}'.format(os.environ.get('CUDA_VISIBLE_DEVICES'), t, time.time()))"
+from run_support import (
+    DEVICE_JOB,
+    devices_held,
+    env,
+    project,
+    sharing,
+    start,
+    states,
+    wait_for,
 )
-
-
-def _devices(*store_dirs):
-    """(device, start, end) of each job that recorded one."""
-    held = []
-    for store_dir in store_dirs:
-        for name in sorted(os.listdir(store_dir)):
-            path = os.path.join(store_dir, name, "device")
-            if os.path.exists(path):
-                device, begin, end = open(path).read().split()
-                held.append((device, float(begin), float(end)))
-    return held
-
-
-def _sharing(held):
-    """Pairs of jobs that held one device at the same time."""
-    return [
-        (a, b)
-        for i, a in enumerate(held)
-        for b in held[i + 1 :]
-        if a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
-    ]
 
 
 def _run_argv(store, gpus, sleep, points="i=range(4)", jobs=2, command=None):
@@ -179,10 +159,10 @@ class TestRunners:
         stores = [str(folder / "runs" / name) for name in ("a", "b")]
         for store in stores:
             assert set(states(store).values()) == {"done"}
-        held = _devices(*stores)
+        held = devices_held(*stores)
         assert len(held) == 8
         assert {d for d, _, _ in held} == {"0", "1"}
-        assert _sharing(held) == []
+        assert sharing(held) == []
 
     def test_two_runners_on_one_store_run_each_job_once_on_its_own_device(
         self, tmp_path
@@ -199,9 +179,9 @@ class TestRunners:
             code, _, err = _finish(runner)
             assert code == 0, err
         assert sorted(states(str(store)).values()) == ["done"] * 6
-        held = _devices(str(store))
+        held = devices_held(str(store))
         assert len(held) == 6
-        assert _sharing(held) == []
+        assert sharing(held) == []
         with RunStore(str(store), create=False) as opened:
             assert [job.attempts for job in opened.jobs()] == [1] * 6
 
@@ -222,11 +202,11 @@ class TestRunners:
         code, _, err = _finish(second)
         assert code == 0, err
         assert not local.process_alive(job)
-        ((_, _, killed_end),) = _devices(str(store_a))
-        later = _devices(str(folder / "runs" / "b"))
+        ((_, _, killed_end),) = devices_held(str(store_a))
+        later = devices_held(str(folder / "runs" / "b"))
         assert len(later) == 4 and {d for d, _, _ in later} == {"0"}
         assert min(begin for _, begin, _ in later) >= killed_end
-        assert _sharing(later) == []
+        assert sharing(later) == []
 
     def test_the_users_command_does_not_hold_the_lease(self, tmp_path):
         folder, count = project(tmp_path)
@@ -316,9 +296,9 @@ class TestInProcess:
             thread.join()
             assert summary.launched == 2
             assert [j.state for j in store.jobs()] == ["done", "done"]
-            held = _devices(store.directory)
+            held = devices_held(store.directory)
         assert min(begin for _, begin, _ in held) >= released[0]
-        assert _sharing(held) == []
+        assert sharing(held) == []
         assert executor.devices.leases == []  # none left open by the runner
         assert _other_process_takes(os.environ[devices.ENV], ["0"]) == "0"
 
@@ -385,6 +365,6 @@ def test_optimize_with_gpus_waits_for_a_device_held_elsewhere(tmp_path):
         pool.close()
     assert done.returncode == 0, done.stderr
     assert "3 of 3 trials" in done.stdout
-    held = _devices(str(tmp_path / "runs" / "optimize"))
+    held = devices_held(str(tmp_path / "runs" / "optimize"))
     assert [d for d, _, _ in held] == ["1", "1", "1"]
-    assert _sharing(held) == []
+    assert sharing(held) == []

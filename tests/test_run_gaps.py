@@ -15,34 +15,16 @@ from hpreg.run import local, rundir
 from hpreg.run.progress import Progress
 from hpreg.run.store import RunStore
 
-from run_support import counted, env, project, run, run_argv
-
-# a job that records its device and when it ran (inside the time it holds it)
-DEVICE_JOB = (
-    "import os, sys, time; t = time.time(); time.sleep(float(sys.argv[2])); "
-    "open(os.path.join(sys.argv[1], 'device'), 'w').write("
-    "'{} {!r} {!r}'.format(os.environ.get('CUDA_VISIBLE_DEVICES'), t, time.time()))"
+from run_support import (
+    DEVICE_JOB,
+    counted,
+    devices_held,
+    env,
+    project,
+    run,
+    run_argv,
+    sharing,
 )
-
-
-def _devices(store_dir):
-    """(device, start, end) of each job that recorded one."""
-    held = []
-    for name in sorted(os.listdir(store_dir)):
-        path = os.path.join(store_dir, name, "device")
-        if os.path.exists(path):
-            device, start, end = open(path).read().split()
-            held.append((device, float(start), float(end)))
-    return held
-
-
-def _overlapping(held):
-    return [
-        (a, b)
-        for i, a in enumerate(held)
-        for b in held[i + 1 :]
-        if a[1] < b[2] and b[1] < a[2]
-    ]
 
 
 class TestGpus:
@@ -69,11 +51,10 @@ class TestGpus:
         ]
         result = run(argv, folder, env(count))
         assert result.returncode == 0, result.stderr
-        held = _devices(str(folder / "runs" / "g"))
+        held = devices_held(str(folder / "runs" / "g"))
         assert len(held) == 6
         assert {d for d, _, _ in held} == {"0", "1"}
-        for a, b in _overlapping(held):
-            assert a[0] != b[0], (a, b)  # never one device for two jobs at once
+        assert sharing(held) == []  # never one device for two jobs at once
         # -j 4 with two devices: at most two jobs at once (the others wait)
         for device, start, end in held:
             at_once = [h for h in held if h[1] < end and start < h[2]]
@@ -112,10 +93,9 @@ class TestGpus:
             orphan.wait()
             assert summary.launched == 2
             assert [j.state for j in store.jobs()] == ["done"] * 3
-            held = _devices(store.directory)
+            held = devices_held(store.directory)
             assert len(held) == 3
-            for a, b in _overlapping(held):
-                assert a[0] != b[0], (a, b)
+            assert sharing(held) == []
 
 
 def _wait_for_file(path, timeout=10.0):
