@@ -20,7 +20,7 @@ import os
 import re
 import stat
 import tempfile
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence, Set
 
 from hpreg.errors import ExecutorError
 
@@ -81,7 +81,6 @@ class Lease:
     def __init__(self, device: str, fd: Optional[int]):
         self.device = device
         self.fd = fd
-        self.started = False
 
     def close(self) -> None:
         if self.fd is not None:
@@ -95,7 +94,7 @@ class Devices:
 
     def __init__(self, names: Sequence[str], folder: Optional[str] = None):
         self.names: List[str] = list(dict.fromkeys(str(n) for n in names))
-        self.busy: Dict[str, bool] = {}  # devices of this runner's running jobs
+        self.busy: Set[str] = set()  # devices of this runner's running jobs
         self.leases: List[Lease] = []  # held here, not handed to a job yet
         self.folder: Optional[str] = None
         if fcntl is not None:
@@ -123,7 +122,7 @@ class Devices:
                 if fd is None:
                     continue  # another process's job holds it
             lease = Lease(device, fd)
-            self.busy[device] = True
+            self.busy.add(device)
             self.leases.append(lease)
             return lease
         return None
@@ -146,12 +145,12 @@ class Devices:
     def started(self, lease: Lease) -> None:
         """The job's process holds its copy of the lease: close this runner's; the
         device stays busy here until ``free()``."""
-        lease.started = True
         self._forget(lease)
 
     def give_back(self, lease: Lease) -> None:
-        """No job got the lease (its claim found none, or the launch failed)."""
-        if not lease.started:
+        """No job got the lease (its claim found none, or the launch failed); a
+        lease already handed to its job (``started``) stays busy."""
+        if lease in self.leases:
             self._forget(lease)
             self.free(lease.device)
 
@@ -162,14 +161,14 @@ class Devices:
 
     def free(self, device: Optional[str]) -> None:
         """The job on ``device`` has ended."""
-        self.busy.pop(device, None)
+        self.busy.discard(device)
 
     def reserve(self, device: Optional[str]) -> bool:
         """Count ``device`` busy for a job re-attached from a dead runner (its wrapper
         holds the lease; one started without a lease holds it here only)."""
         if device not in self.names or device in self.busy:
             return False
-        self.busy[device] = True
+        self.busy.add(device)
         return True
 
     def close(self) -> None:
