@@ -478,11 +478,11 @@ def _scan_one(
     if read is None:
         stamp = _scan_cache.file_stamp(real) if store is not None else None
         data, problem = _read(real)
+        if problem is not None:
+            return FileScan(display, real, [], [problem], {})
+        digest = _digest(data, store)
     else:
-        (data, _kept_digest, stamp), problem = read, None
-    if problem is not None:
-        return FileScan(display, real, [], [problem], {})
-    digest = read[1] if read is not None else _digest(data, store)
+        data, digest, stamp = read
     if store is not None and not force:
         payload = store.get(real, digest, stamp)
         if payload is not None:
