@@ -43,7 +43,6 @@ HOST = _hostname()  # this machine's name, in meta.json and the store's runners
 # as "not ended"), never a part of it; a rename would cost a process per job.
 # A trap that runs a command (not '' which children would inherit as "ignore") keeps
 # the wrapper alive on SIGINT/SIGTERM until the command has ended.
-
 WRAPPER = (
     'd=$1; shift; echo $$ > "$d/pid"; trap : INT TERM; "$@"; c=$?; '
     'echo $c > "$d/exit_code"; exit $c'

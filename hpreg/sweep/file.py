@@ -14,12 +14,9 @@ from hpreg.sweep import algebra
 from hpreg.io.files import load_values_file, load_yaml_file
 from hpreg.io.tree import flatten_nested
 from hpreg.sweep.function import load_function_sweep
-from hpreg.sweep.expressions import (
-    MAX_FLOAT_AXIS,
-    FloatRange,
-    evaluate_constant,
-)
+from hpreg.sweep.expressions import evaluate_constant
 from hpreg.sweep.context import _Context, _type_name
+from hpreg.sweep.ranges import MAX_FLOAT_AXIS, FloatRange
 from hpreg.sweep.file_keys import (
     MODIFIER_KEYS,
     NODE_KEYS,
