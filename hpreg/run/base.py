@@ -11,6 +11,16 @@ class Executor:
     def run(self):  # pragma: no cover (abstract)
         raise NotImplementedError
 
+    def claim_next(self):
+        """The next queued job, claimed for this runner; when none is queued, the
+        optimizer's driver (if any, and no signal stops the run) may add one. None
+        when there is none."""
+        job = self.store.claim(self.runner)
+        if job is None and self.driver is not None and not self.signals:
+            if self.driver.feed():
+                job = self.store.claim(self.runner)
+        return job
+
     def record_end(self, job, run_dir, state, code, end, error, metrics, start):
         """Record a job's end in the store (a failed job is queued again while
         ``max_attempts`` allow and no signal stops the run), then tell the progress

@@ -370,10 +370,7 @@ class RemoteExecutor(Executor):
     def _submit_queued(self) -> int:
         tasks, jobs = [], []
         while self.capacity is None or len(self.watched) + len(tasks) < self.capacity:
-            job = self.store.claim(self.runner)
-            if job is None and self.driver is not None and not self.signals:
-                if self.driver.feed():
-                    job = self.store.claim(self.runner)
+            job = self.claim_next()
             if job is None:
                 break
             try:

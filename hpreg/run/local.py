@@ -289,10 +289,7 @@ class LocalExecutor(Executor):
                     )
                     break
             try:
-                job = self.store.claim(self.runner)
-                if job is None and self.driver is not None:
-                    if self.driver.feed():
-                        job = self.store.claim(self.runner)
+                job = self.claim_next()
                 if job is None:
                     break
                 self._launch(job, lease)
