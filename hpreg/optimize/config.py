@@ -76,9 +76,12 @@ def _error(where: str, problem: str, fix: str = "", **facts) -> SearchSpaceError
     return SearchSpaceError(where=where, problem=problem, fix=fix, **facts)
 
 
-def _unknown_key(settings: Settings, key: Any, keys) -> SearchSpaceError:
+def _unknown_key(
+    settings: Settings, key: Any, keys, where: Optional[str] = None
+) -> SearchSpaceError:
+    """``key`` is none of ``keys`` (at ``where``, default the file's ``key``)."""
     return _error(
-        settings.where(key),
+        where or settings.where(key),
         "unknown key {!r}".format(key),
         join_fix(
             suggestion(did_you_mean(str(key), keys)),
@@ -377,16 +380,7 @@ def read_hyper_opt_slurm(section: Any, settings: Settings) -> Dict[str, Any]:
         )
     for key in section:
         if key not in SLURM_KEYS:
-            raise _error(
-                where(key),
-                "unknown key {!r}".format(key),
-                join_fix(
-                    suggestion(did_you_mean(str(key), SLURM_KEYS)),
-                    "(keys: {})".format(", ".join(SLURM_KEYS)),
-                ),
-                path=settings.source,
-                key=key,
-            )
+            raise _unknown_key(settings, key, SLURM_KEYS, where(key))
     jobs = None
     if section.get("jobs") is not None:
         jobs = positive_int(section["jobs"], where("jobs"))
