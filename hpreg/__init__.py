@@ -5,7 +5,6 @@ loads the registry alone: no YAML, no sweep layer, no argparse binding.
 """
 
 import importlib
-import sys
 
 __version__ = "0.1.0"
 
@@ -48,8 +47,8 @@ _EXPORTS = {
     "parse_file": "hpreg.registry.all_managers",
     "parse_source": "hpreg.registry.all_managers",
     "SourceHelper": "hpreg.source_helper",
-    "bind": "hpreg.bind.binding",
-    "parse_args": "hpreg.bind.binding",
+    "bind": "hpreg.binder.binding",
+    "parse_args": "hpreg.binder.binding",
     "Sweep": "hpreg.sweep.algebra",
     "defaults": "hpreg.sweep.algebra",
     "from_function": "hpreg.sweep.algebra",
@@ -64,31 +63,15 @@ _EXPORTS = {
     "parse_sweep": "hpreg.sweep.file",
     "parse_overrides": "hpreg.sweep.overrides",
     "validate": "hpreg.sweep.validate",
-    "run": "hpreg.run.api",
-    "report": "hpreg.run.report",
-    "optimize": "hpreg.optimize.api",
+    "run": "hpreg.runner.api",
+    "report": "hpreg.runner.report",
+    "optimize": "hpreg.optimizer.api",
     "Pruned": "hpreg.errors",
     "SearchSpaceError": "hpreg.errors",
     "OptionalDependencyError": "hpreg.errors",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
-
-
-class _Package(type(sys)):
-    """The ``hpreg`` module: ``hpreg.bind`` stays the function when ``hpreg/bind/`` loads.
-
-    The import system binds every loaded subpackage on its parent; where a public
-    function has the name of a subpackage (``bind``, ``run``), the function wins.
-    """
-
-    def __setattr__(self, name, value):
-        if isinstance(value, type(sys)) and name in _EXPORTS:
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name):

@@ -1,5 +1,5 @@
 """hpargparse's entry points under hpreg: ``from hpreg.argparse import bind``."""
 
-from hpreg.bind.binding import StringAsDefault, bind, parse_args
+from hpreg.binder.binding import StringAsDefault, bind, parse_args
 
 __all__ = ["StringAsDefault", "bind", "parse_args"]

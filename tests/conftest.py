@@ -17,7 +17,7 @@ def _isolated_registry(tmp_path, monkeypatch):
     from hpreg.registry.managers import _MANAGERS
 
     monkeypatch.setenv("HPREG_CACHE_DIR", str(tmp_path / "hpreg-cache"))
-    # --gpus leases are machine-wide: each test has its own (hpreg.run.devices)
+    # --gpus leases are machine-wide: each test has its own (hpreg.runner.devices)
     monkeypatch.setenv("HPREG_DEVICE_LOCKS", str(tmp_path / "device-locks"))
     monkeypatch.delenv("HPREG_CONFIG", raising=False)
     _env.clear_cache()

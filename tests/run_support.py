@@ -103,7 +103,7 @@ def wait_for(predicate, timeout=20.0):
 
 
 def states(store_dir):
-    from hpreg.run.store import RunStore
+    from hpreg.runner.store import RunStore
 
     with RunStore(str(store_dir), create=False) as store:
         return {job.id: job.state for job in store.jobs()}

@@ -13,8 +13,8 @@ import yaml
 
 import hpreg
 import hpreg.argparse
-from hpreg.bind import binding
-from hpreg.bind.binding import LIST_FORMATS, bind, parse_args
+from hpreg.binder import binding
+from hpreg.binder.binding import LIST_FORMATS, bind, parse_args
 from hpreg.registry.managers import get_manager
 from hpreg.errors import (
     AmbiguousNameError,
@@ -793,7 +793,7 @@ class TestParseArgs:
     def test_paths_default_to_the_calling_script(self, tmp_path):
         path = write(
             tmp_path / "main.py",
-            "from hpreg.bind.binding import parse_args\n"
+            "from hpreg.binder.binding import parse_args\n"
             "from hpreg.m import _\n\n"
             'width = lambda: _("width", 8)\n'
             'args = parse_args(_, argv=["--width", "16"])\n',

@@ -807,7 +807,7 @@ class TestBindExit:
     def exit_of(self, name):
         import argparse
 
-        from hpreg.bind.binding import _exit_for
+        from hpreg.binder.binding import _exit_for
 
         error = UnknownHyperparameterError(
             where="cfg.yaml: " + name, problem="unknown", name=name
@@ -822,7 +822,7 @@ class TestBindExit:
         assert "train.py: error: cfg.yaml: lrr: unknown" in capsys.readouterr().err
 
     def test_one_exit_class_per_error_class(self):
-        from hpreg.bind.binding import BindExit
+        from hpreg.binder.binding import BindExit
 
         first, second = self.exit_of("a"), self.exit_of("b")
         assert type(first) is type(second)
@@ -835,7 +835,7 @@ class TestTextHelpersExistOnce:
         from importlib import import_module
 
         text = import_module("hpreg._text")
-        binding = import_module("hpreg.bind.binding")
+        binding = import_module("hpreg.binder.binding")
         errors = import_module("hpreg.errors")
         checks = import_module("hpreg.registry.checks")
         base = import_module("hpreg.sweep.base")

@@ -18,7 +18,7 @@ from hpreg.io.files import load_values_file, load_yaml_text, parse_scalar
 from hpreg.io.limits import MAX_DEPTH, text_size
 from hpreg.registry.listing import plain_value as _plain
 from hpreg.sweep.expressions import compile_expression
-from hpreg.bind.binding import bind
+from hpreg.binder.binding import bind
 from hpreg.cli import main
 from hpreg.errors import (
     ExpressionError,

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import hpreg
-from hpreg.bind.binding import bind
+from hpreg.binder.binding import bind
 from hpreg.errors import (
     BadCallError,
     BadHintError,

@@ -135,11 +135,9 @@ def test_bad_arguments():
 
 
 def test_optimize_and_pruned_are_package_names():
-    import hpreg.optimize.api  # loading the subpackage keeps the function
+    import hpreg.optimizer.api  # loading the subpackage keeps the function
 
-    assert (
-        callable(hpreg.optimize) and hpreg.optimize is hpreg.optimize.__call__.__self__
-    )
+    assert hpreg.optimize is hpreg.optimizer.api.optimize
     assert issubclass(hpreg.Pruned, SystemExit)
     assert "optimize" in dir(hpreg) and "Pruned" in hpreg.__all__
 
@@ -157,7 +155,7 @@ def _loaded(code):
 def test_import_hpreg_and_the_registry_never_import_optuna():
     assert "'optuna'" not in _loaded("import hpreg; hpreg.report")
     assert "'optuna'" not in _loaded("from hpreg.m import _; _('lr', 0.1)")
-    assert "'optuna'" not in _loaded("import hpreg.optimize.api, hpreg.cli.optimize")
+    assert "'optuna'" not in _loaded("import hpreg.optimizer.api, hpreg.cli.optimize")
 
 
 def test_a_missing_optuna_names_the_extra():

@@ -17,8 +17,8 @@ import optuna  # noqa: E402,F401
 import submitit  # noqa: E402,F401
 
 from hpreg.errors import SearchSpaceError  # noqa: E402
-from hpreg.optimize.config import read_file  # noqa: E402
-from hpreg.run.store import RunStore  # noqa: E402
+from hpreg.optimizer.config import read_file  # noqa: E402
+from hpreg.runner.store import RunStore  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 from slurm_support import install_fake_slurm, sbatch_calls  # noqa: E402

@@ -6,8 +6,8 @@ import textwrap
 import pytest
 
 from hpreg.errors import SearchSpaceError, UnknownHyperparameterError, ValueTypeError
-from hpreg.optimize.config import read_file
-from hpreg.optimize.space import (
+from hpreg.optimizer.config import read_file
+from hpreg.optimizer.space import (
     Dimension,
     check_space,
     dimension,

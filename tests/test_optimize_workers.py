@@ -77,7 +77,7 @@ def _wait_for(predicate, timeout=60.0):
 
 
 def _trials(project, store="runs/optimize"):
-    from hpreg.optimize.results import load_study
+    from hpreg.optimizer.results import load_study
 
     old = os.getcwd()
     os.chdir(str(project))
@@ -197,9 +197,9 @@ def test_reload_0_refuses_a_used_study_and_reload_1_continues_it(project, worker
 
 
 def _driver(tmp_path, study, n_trials=4, **kwargs):
-    from hpreg.optimize.space import parse_space
-    from hpreg.optimize.workers import WorkerDriver
-    from hpreg.run.store import RunStore
+    from hpreg.optimizer.space import parse_space
+    from hpreg.optimizer.workers import WorkerDriver
+    from hpreg.runner.store import RunStore
 
     store = RunStore(str(tmp_path / "w"))
     dims = parse_space({"x": {"low": 0.0, "high": 1.0}})
@@ -218,7 +218,7 @@ def _driver(tmp_path, study, n_trials=4, **kwargs):
 
 
 def _journal_study(tmp_path):
-    from hpreg.optimize.study import make_storage
+    from hpreg.optimizer.study import make_storage
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = make_storage("journal:" + str(tmp_path / "s.journal"))
@@ -226,7 +226,7 @@ def _journal_study(tmp_path):
 
 
 def test_a_trial_whose_heartbeat_stops_is_failed_and_enqueued_again(tmp_path):
-    from hpreg.optimize.workers import BEAT, RETRY_OF, WORKER
+    from hpreg.optimizer.workers import BEAT, RETRY_OF, WORKER
 
     study = _journal_study(tmp_path)
     dist = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
@@ -264,8 +264,8 @@ def test_an_earlier_trial_wins_the_last_slot(tmp_path):
 
 
 def test_asking_over_the_budget_fails_the_trial_as_unused(tmp_path, monkeypatch):
-    from hpreg.optimize import workers
-    from hpreg.optimize.study import counted
+    from hpreg.optimizer import workers
+    from hpreg.optimizer.study import counted
 
     study = _journal_study(tmp_path)
     driver = _driver(tmp_path, study, n_trials=1)
@@ -280,7 +280,7 @@ def test_asking_over_the_budget_fails_the_trial_as_unused(tmp_path, monkeypatch)
 
 
 def test_creating_the_shared_study_retries_after_losing_the_race(monkeypatch):
-    from hpreg.optimize import study as study_module
+    from hpreg.optimizer import study as study_module
 
     calls = []
 
@@ -308,7 +308,7 @@ def test_creating_the_shared_study_retries_after_losing_the_race(monkeypatch):
 
 
 def test_sqlite_storage_is_refused_before_opening():
-    from hpreg.optimize.study import check_shared_storage
+    from hpreg.optimizer.study import check_shared_storage
 
     with pytest.raises(SearchSpaceError) as error:
         check_shared_storage("sqlite:///x.db")

@@ -42,7 +42,7 @@ class TestLightImports:
             "matplotlib",
         }
         assert not loaded & heavy
-        assert not {m for m in loaded if m.startswith(("hpreg.sweep", "hpreg.bind"))}
+        assert not {m for m in loaded if m.startswith(("hpreg.sweep", "hpreg.binder"))}
         assert not {m for m in loaded if m.startswith(("hpreg.cli", "hpreg.scan"))}
 
     def test_hpreg_config_loads_yaml_only_when_set(self, tmp_path):
@@ -53,7 +53,7 @@ class TestLightImports:
             env={"HPREG_CONFIG": str(values)},
         )
         assert "yaml" in loaded
-        assert not {m for m in loaded if m.startswith(("hpreg.sweep", "hpreg.bind"))}
+        assert not {m for m in loaded if m.startswith(("hpreg.sweep", "hpreg.binder"))}
 
     def test_import_hpreg_loads_no_layer(self):
         loaded = _modules_after("import hpreg")
@@ -69,13 +69,21 @@ class TestPublicNames:
         with pytest.raises(AttributeError, match="no attribute 'nope'"):
             hpreg.nope  # noqa: B018
 
-    def test_function_named_like_a_subpackage_stays_the_function(self):
-        import hpreg.bind.binding  # noqa: F401 (binds the subpackage on hpreg)
+    def test_functions_and_subpackages_have_their_own_names(self):
+        import types
+
+        import hpreg.binder.binding
+        import hpreg.optimizer.api
+        import hpreg.runner.local
 
         from hpreg import bind
-        from hpreg.bind.binding import bind as defined
+        from hpreg.binder.binding import bind as defined
 
         assert bind is hpreg.bind is defined
+        assert type(hpreg) is types.ModuleType  # no module-class swap
+        assert isinstance(hpreg.runner.local, types.ModuleType)
+        assert hpreg.run is hpreg.runner.api.run
+        assert hpreg.optimize is hpreg.optimizer.api.optimize
 
     def test_paths_that_stay(self):
         import hpreg.argparse

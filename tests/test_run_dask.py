@@ -13,7 +13,7 @@ import distributed  # noqa: E402 (a dev requirement: CI tests the extra)
 
 import hpreg  # noqa: E402
 from hpreg.errors import ExecutorError  # noqa: E402
-from hpreg.run.store import RunStore  # noqa: E402
+from hpreg.runner.store import RunStore  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 from run_support import (

@@ -1,4 +1,4 @@
-"""``--gpus`` across processes: a device is leased machine-wide (hpreg.run.devices),
+"""``--gpus`` across processes: a device is leased machine-wide (hpreg.runner.devices),
 the lease follows the job (kill -9 of its runner included) and never leaks into the
 user's command."""
 
@@ -14,8 +14,8 @@ import time
 import pytest
 
 from hpreg.errors import ExecutorError
-from hpreg.run import devices, local
-from hpreg.run.store import RunStore
+from hpreg.runner import devices, local
+from hpreg.runner.store import RunStore
 from run_support import (
     DEVICE_JOB,
     devices_held,
@@ -54,7 +54,7 @@ def _finish(proc, timeout=90):
 def _other_process_takes(folder, names):
     """The device another process gets from ``names`` (None: all held)."""
     code = (
-        "import sys; from hpreg.run.devices import Devices; "
+        "import sys; from hpreg.runner.devices import Devices; "
         "lease = Devices(sys.argv[2:], folder=sys.argv[1]).take(); "
         "print(lease.device if lease else None)"
     )

@@ -3,7 +3,7 @@ store written before it existed."""
 
 import sqlite3
 
-from hpreg.run.store import SCHEMA_VERSION, RunStore
+from hpreg.runner.store import SCHEMA_VERSION, RunStore
 
 
 def test_a_version_1_store_is_upgraded_and_keeps_its_jobs(tmp_path):

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from hpreg.run import local, rundir
-from hpreg.run.progress import Progress
-from hpreg.run.store import RunStore
+from hpreg.runner import local, rundir
+from hpreg.runner.progress import Progress
+from hpreg.runner.store import RunStore
 
 from run_support import (
     DEVICE_JOB,

@@ -7,9 +7,9 @@ import pytest
 
 from hpreg.cli import main
 from hpreg.errors import MissingExtraError
-from hpreg.run import plot as run_plot
-from hpreg.run import results
-from hpreg.run.store import RunStore
+from hpreg.runner import plot as run_plot
+from hpreg.runner import results
+from hpreg.runner.store import RunStore
 
 from cli_support import one_error_line
 

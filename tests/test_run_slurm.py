@@ -11,7 +11,7 @@ import pytest
 import submitit  # noqa: E402,F401 (a dev requirement: CI tests the extra)
 
 import hpreg  # noqa: E402
-from hpreg.run.store import RunStore  # noqa: E402
+from hpreg.runner.store import RunStore  # noqa: E402
 
 from run_support import env, project, run, run_argv, start  # noqa: E402
 from slurm_support import install_fake_slurm, sbatch_calls  # noqa: E402

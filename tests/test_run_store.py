@@ -11,8 +11,8 @@ import pytest
 
 import hpreg
 from hpreg.errors import RunStoreError, UsageError
-from hpreg.run import local, results, rundir
-from hpreg.run.store import RunStore
+from hpreg.runner import local, results, rundir
+from hpreg.runner.store import RunStore
 
 
 @pytest.fixture(name="store")
@@ -194,11 +194,11 @@ class TestReport:
         code = (
             "import sys, hpreg\n"
             "from hpreg.m import _\n"
-            "assert not [m for m in sys.modules if m.startswith('hpreg.run')]\n"
+            "assert not [m for m in sys.modules if m.startswith('hpreg.runner')]\n"
             "hpreg.report(loss=1)\n"
-            "assert 'sqlite3' not in sys.modules and 'hpreg.run.local' not in sys.modules\n"
-            "import hpreg.run.store\n"
-            "assert callable(hpreg.run) and hpreg.run.__module__ == 'hpreg.run.api'\n"
+            "assert 'sqlite3' not in sys.modules and 'hpreg.runner.local' not in sys.modules\n"
+            "import hpreg.runner.store\n"
+            "assert callable(hpreg.run) and hpreg.run.__module__ == 'hpreg.runner.api' and hpreg.runner.store.RunStore\n"
         )
         env = dict(os.environ)
         env.pop("HPREG_RUN_DIR", None)

@@ -9,7 +9,7 @@ from hpreg.errors import SearchSpaceError, UsageError
 
 def add_optimize_parser(commands) -> None:
     from hpreg.cli.run import add_executor_arguments, add_job_arguments
-    from hpreg.optimize.config import DIRECTIONS, PRUNERS, SAMPLERS
+    from hpreg.optimizer.config import DIRECTIONS, PRUNERS, SAMPLERS
 
     parser = commands.add_parser(
         "optimize",
@@ -94,7 +94,7 @@ def add_optimize_parser(commands) -> None:
 
 
 def _settings(args):
-    from hpreg.optimize.config import Settings, direction_list, metric_list, read_file
+    from hpreg.optimizer.config import Settings, direction_list, metric_list, read_file
 
     settings = read_file(args.file) if args.file else Settings()
     if args.metric:
@@ -152,7 +152,7 @@ def _registry(args, command):
 
 
 def _dims(settings, registry, picked):
-    from hpreg.optimize.space import dimension, space_from_hints
+    from hpreg.optimizer.space import dimension, space_from_hints
 
     dims: Dict[str, Any] = {}
     source: Dict[str, Any] = dict(settings.space or {})
@@ -183,7 +183,7 @@ def _dims(settings, registry, picked):
                 fix="declare them (_('lr', 1e-3, low=1e-5, high=0.1, log=True)) or "
                 "give a file with optimize.space",
             )
-    from hpreg.optimize.space import Dimension
+    from hpreg.optimizer.space import Dimension
 
     for name, spec in source.items():
         if isinstance(spec, Dimension):
@@ -202,9 +202,9 @@ def _dims(settings, registry, picked):
 
 def cmd_optimize(args) -> int:
     from hpreg.cli.run import _gpus
-    from hpreg.optimize.api import run_trials
-    from hpreg.optimize.space import check_space
-    from hpreg.optimize.study import (
+    from hpreg.optimizer.api import run_trials
+    from hpreg.optimizer.space import check_space
+    from hpreg.optimizer.study import (
         check_sampler_dependencies,
         counted,
         make_pruner,
@@ -302,7 +302,7 @@ class _Plan:
     store, the Optuna storage and study name, the metrics, sampler and pruner."""
 
     def __init__(self, settings, args):
-        from hpreg.optimize.config import default_store
+        from hpreg.optimizer.config import default_store
 
         self.store = settings.store or default_store(args.file)
         self.storage = settings.storage or "journal:" + os.path.join(
@@ -318,7 +318,7 @@ class _Plan:
         self.n_trials = settings.n_trials or 50
 
     def write_settings(self) -> None:
-        from hpreg.optimize.api import write_settings
+        from hpreg.optimizer.api import write_settings
 
         write_settings(
             self.store, self.storage, self.study_name, self.metrics, self.directions
@@ -371,7 +371,7 @@ def _trial_printer(metrics):
 
 def _report(study, summary, plan, jobs_store, line) -> int:
     """The last lines of a run: interrupted, failures, the best trial."""
-    from hpreg.optimize.study import counts
+    from hpreg.optimizer.study import counts
 
     total = sum(1 for t in study.get_trials(deepcopy=False) if counts(t))
     if summary.interrupted:
@@ -404,7 +404,7 @@ def _report(study, summary, plan, jobs_store, line) -> int:
 
 def _work(args, command, settings, dims, plan, options) -> int:
     """``--worker``: one of many processes sharing the study in ``plan.storage``."""
-    from hpreg.optimize.study import (
+    from hpreg.optimizer.study import (
         check_shared_storage,
         counted,
         make_pruner,
@@ -413,7 +413,7 @@ def _work(args, command, settings, dims, plan, options) -> int:
         open_shared_study,
         reseed,
     )
-    from hpreg.optimize.workers import HEARTBEAT, run_worker, worker_name, worker_seed
+    from hpreg.optimizer.workers import HEARTBEAT, run_worker, worker_name, worker_seed
 
     check_shared_storage(plan.storage)
     name = worker_name()

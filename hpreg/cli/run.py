@@ -246,7 +246,7 @@ def _executor_options(args) -> dict:
             )
         options[key] = value
     if args.slurm_time is not None:
-        from hpreg.run.slurm import slurm_minutes
+        from hpreg.runner.slurm import slurm_minutes
 
         slurm_minutes(args.slurm_time)  # checked before anything is submitted
     return {
@@ -261,7 +261,7 @@ def _executor_options(args) -> dict:
 
 def cmd_run(args) -> int:
     from hpreg.cli.sweep import build_sweep, reclaim_items, validate_sweep
-    from hpreg.run.api import run_points
+    from hpreg.runner.api import run_points
     from hpreg.sweep.output import MAX_OUT_POINTS, check_point, too_many
 
     command = getattr(args, "command", None)
@@ -353,7 +353,7 @@ def _report(summary, store: str, total: int) -> int:
 
 
 def _open(directory: str):
-    from hpreg.run.store import RunStore
+    from hpreg.runner.store import RunStore
 
     if not os.path.isdir(directory):
         raise UsageError(
@@ -367,7 +367,7 @@ def _open(directory: str):
 
 def _optimization_rows(directory: str, store):
     """The trials of an optimization store (``hpreg optimize``), or None."""
-    from hpreg.optimize.results import is_optimization_store, rows
+    from hpreg.optimizer.results import is_optimization_store, rows
 
     if not is_optimization_store(directory):
         return None
@@ -375,7 +375,7 @@ def _optimization_rows(directory: str, store):
 
 
 def cmd_status(args) -> int:
-    from hpreg.run.results import status
+    from hpreg.runner.results import status
 
     with _open(args.store) as store:
         print(status(store, args.store))
@@ -383,7 +383,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_results(args) -> int:
-    from hpreg.run import results
+    from hpreg.runner import results
 
     best = getattr(args, "best", None)
     if best is not None and best < 1:
@@ -394,7 +394,7 @@ def cmd_results(args) -> int:
             table = results.rows(store)
         jobs = store.jobs("failed")
     if best is not None:
-        from hpreg.optimize.results import best_of_store
+        from hpreg.optimizer.results import best_of_store
 
         table = best_of_store(args.store, table, best)
     if args.where:
@@ -408,7 +408,7 @@ def cmd_results(args) -> int:
             fix="e.g. --plot lr:val_loss out.png --by batch_size",
         )
     if args.plot is not None and args.plot[0] in ("history", "importance"):
-        from hpreg.optimize.plots import plot_study
+        from hpreg.optimizer.plots import plot_study
 
         drawn = plot_study(args.store, args.plot[0], args.plot[1])
         print(
@@ -418,7 +418,7 @@ def cmd_results(args) -> int:
         )
         return 0
     if args.plot is not None:
-        from hpreg.run.plot import parse_axes, plot
+        from hpreg.runner.plot import parse_axes, plot
 
         x, y = parse_axes(args.plot[0])
         lines = plot(table, x, y, args.plot[1], by=args.by)

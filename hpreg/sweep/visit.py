@@ -30,7 +30,7 @@ Clients: validation (``hpreg.sweep.check``) checks what is known up front,
 ``override`` pins the top's names inside the base (``hpreg.sweep.override``),
 sweep files and the command line give leaves their origin (``locate_leaves``
 below), and ``hpreg sweep`` looks for dynamic checks. The optimizer
-(``hpreg/optimize/``) will be one more: a visitor that turns a sweep or a search
+(``hpreg/optimizer/``) will be one more: a visitor that turns a sweep or a search
 space into suggest calls, e.g. ``visit_axis`` -> ``suggest_categorical(node.name,
 node.values)``, a ``range`` axis -> ``suggest_int``.
 """

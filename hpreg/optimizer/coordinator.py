@@ -20,9 +20,9 @@ import os
 import warnings
 from typing import Any, Dict, List, Optional
 
-from hpreg.optimize.study import ERROR, JOB, STALE, counted, values_of
+from hpreg.optimizer.study import ERROR, JOB, STALE, counted, values_of
 
-PRUNE_FILE = "prune"  # hpreg.run.rundir.PRUNE
+PRUNE_FILE = "prune"  # hpreg.runner.rundir.PRUNE
 
 
 def job_of(number: int) -> str:

@@ -1,5 +1,5 @@
 """The argparse binding: one option per hyperparameter and the ``--hp-*`` options."""
 
-from hpreg.bind.binding import bind, parse_args
+from hpreg.binder.binding import bind, parse_args
 
 __all__ = ["bind", "parse_args"]

@@ -6,9 +6,9 @@ import os
 from typing import Any, Dict, List, Optional
 
 from hpreg.errors import UsageError
-from hpreg.optimize.api import read_settings
-from hpreg.optimize.coordinator import job_of
-from hpreg.optimize.study import (
+from hpreg.optimizer.api import read_settings
+from hpreg.optimizer.coordinator import job_of
+from hpreg.optimizer.study import (
     ERROR,
     JOB,
     STALE,
@@ -16,7 +16,7 @@ from hpreg.optimize.study import (
     make_storage,
     require_optuna,
 )
-from hpreg.optimize.workers import WORKER
+from hpreg.optimizer.workers import WORKER
 
 STATE_WORDS = {
     "COMPLETE": "complete",
@@ -98,7 +98,7 @@ def _worker_jobs(directory: str, name: str, workers) -> Dict[str, Any]:
     """The jobs of one worker's run store (``<store>/<host>-<pid>``), or none when
     it is on another machine."""
     if name not in workers:
-        from hpreg.run.store import RunStore
+        from hpreg.runner.store import RunStore
 
         folder = os.path.join(directory, name)
         workers[name] = {}

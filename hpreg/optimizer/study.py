@@ -6,7 +6,7 @@ import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from hpreg.errors import OptionalDependencyError, Pruned, SearchSpaceError
-from hpreg.optimize.space import Dimension
+from hpreg.optimizer.space import Dimension
 
 STALE = "hpreg_stale"  # user attribute of a trial failed because its job died
 UNUSED = "hpreg_unused"  # user attribute of a trial asked over n_trials (workers)
@@ -226,7 +226,7 @@ def run_in_process(
     """Ask, call ``objective(point)`` in this process (``jobs`` threads), tell;
     until ``n_trials`` trials count in the study."""
     optuna = require_optuna()
-    from hpreg.run.report import set_hook
+    from hpreg.runner.report import set_hook
 
     TrialState = optuna.trial.TrialState
     distributions = {n: d.distribution() for n, d in dims.items()}

@@ -17,14 +17,14 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Unio
 from hpreg._text import article, one_line
 from hpreg.registry.checks import bad_hint, check_hints, coerce_to_default
 from hpreg.registry.env_check import check_env_config
-from hpreg.bind.actions import (
+from hpreg.binder.actions import (
     ACTIONS,
     LIST_FORMATS,
     SERIAL_FORMATS,
     _action_list,
     _HpActions,
 )
-from hpreg.bind.actions import read_values  # noqa: F401 (importable from here)
+from hpreg.binder.actions import read_values  # noqa: F401 (importable from here)
 from hpreg.errors import HpregError, NotLiteralEvaluable, OptionClashError
 from hpreg.registry.occurrences import EmptyValue
 from hpreg.registry.provenance import Provenance

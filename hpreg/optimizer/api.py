@@ -7,7 +7,7 @@ import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from hpreg.errors import SearchSpaceError
-from hpreg.optimize.config import (
+from hpreg.optimizer.config import (
     DIRECTIONS,
     PRUNERS,
     SAMPLERS,
@@ -15,8 +15,8 @@ from hpreg.optimize.config import (
     direction_list,
     metric_list,
 )
-from hpreg.optimize.space import Dimension, parse_space
-from hpreg.optimize.study import (
+from hpreg.optimizer.space import Dimension, parse_space
+from hpreg.optimizer.study import (
     check_sampler_dependencies,
     make_pruner,
     make_sampler,
@@ -129,7 +129,7 @@ def optimize(
             problem="a command's space is a mapping, not a function",
             fix="give {name: {low, high}} or {name: {choices}}",
         )
-    from hpreg.run.api import command_of
+    from hpreg.runner.api import command_of
 
     command = command_of(objective)
     summary = run_trials(
@@ -199,8 +199,8 @@ def run_trials(
     count; returns the executor's ``Summary``. ``executor`` is where the jobs run
     (``local``, ``slurm``, ``dask``, with ``executor_options`` as for ``hpreg.run``);
     at most ``jobs`` run at once, a new trial asked as soon as one ends."""
-    from hpreg.optimize.coordinator import Driver
-    from hpreg.run.store import RunStore
+    from hpreg.optimizer.coordinator import Driver
+    from hpreg.runner.store import RunStore
 
     run_store = RunStore(store)
     try:
@@ -244,7 +244,7 @@ def run_driven(
 ):
     """Run trials as jobs of ``executor`` until ``driver`` asks for no more; the
     summary of the run (one coordinator's, or one worker's round)."""
-    from hpreg.run.api import make_executor
+    from hpreg.runner.api import make_executor
 
     runner = make_executor(
         executor,

@@ -11,7 +11,8 @@ import os
 from typing import Any, Dict, List, Optional
 
 from hpreg.errors import ExecutorError, MissingExtraError
-from hpreg.run.executor import Ended, RemoteExecutor, Task, execute
+from hpreg.runner.node import Task, execute
+from hpreg.runner.remote import Ended, RemoteExecutor
 
 LOST_ERRORS = ("KilledWorker", "CommClosedError", "FutureCancelledError")
 

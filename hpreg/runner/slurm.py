@@ -13,7 +13,8 @@ import time
 from typing import Any, Dict, List, Optional
 
 from hpreg.errors import ExecutorError, MissingExtraError, UsageError
-from hpreg.run.executor import Ended, RemoteExecutor, Task, execute
+from hpreg.runner.node import Task, execute
+from hpreg.runner.remote import Ended, RemoteExecutor
 
 # sacct states of a job not ended yet
 ACTIVE = {

@@ -15,10 +15,10 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from hpreg.run import rundir
-from hpreg.run.base import Executor
-from hpreg.run.devices import Devices, Lease
-from hpreg.run.store import RunStore
+from hpreg.runner import rundir
+from hpreg.runner.base import Executor
+from hpreg.runner.devices import Devices, Lease
+from hpreg.runner.store import RunStore
 
 HEARTBEAT = 5.0  # seconds between a runner's heartbeats
 STALE_AFTER = 20.0  # a runner silent this long is dead (detected within 30 s)
@@ -155,7 +155,7 @@ class LocalExecutor(Executor):
         self.root = os.path.abspath(root)
         self.slots = max(1, jobs)
         # with devices, a job holds one from launch to end: at most one job per
-        # device on this machine (a lease, hpreg.run.devices), so -j beyond the
+        # device on this machine (a lease, hpreg.runner.devices), so -j beyond the
         # number of devices, or devices leased by other runners' jobs, wait
         self.devices = Devices(gpus) if gpus else None
         if self.devices is not None:
@@ -581,7 +581,7 @@ def _function_job(function, point, run_dir, env, cwd):  # pragma: no cover (chil
     code = 0
     try:
         result = function(dict(point))
-        from hpreg.run.report import report
+        from hpreg.runner.report import report
 
         if isinstance(result, dict):
             report(**result)

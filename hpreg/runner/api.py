@@ -5,11 +5,11 @@ import os
 import shlex
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
-from hpreg.run.base import Executor
-from hpreg.run.local import FunctionTarget, Summary
-from hpreg.run.progress import Progress
-from hpreg.run.rundir import job_id, plain_point
-from hpreg.run.store import RunStore
+from hpreg.runner.base import Executor
+from hpreg.runner.local import FunctionTarget, Summary
+from hpreg.runner.progress import Progress
+from hpreg.runner.rundir import job_id, plain_point
+from hpreg.runner.store import RunStore
 
 Target = Union[str, Sequence[str], Callable[[Dict[str, Any]], Any]]
 
@@ -37,15 +37,15 @@ def make_executor(
     (``slurm_*`` for slurm: ``partition``, ``gpus_per_task``, ``time``,
     ``array_parallelism``, ``options``, ``cluster``; ``scheduler`` for dask)."""
     if name == "local":
-        from hpreg.run.local import LocalExecutor
+        from hpreg.runner.local import LocalExecutor
 
         return LocalExecutor(store, root, gpus=gpus, **options)
     if name == "slurm":
-        from hpreg.run.slurm import SlurmExecutor
+        from hpreg.runner.slurm import SlurmExecutor
 
         return SlurmExecutor(store, root, **options)
     if name == "dask":
-        from hpreg.run.dask import DaskExecutor
+        from hpreg.runner.dask import DaskExecutor
 
         return DaskExecutor(store, root, **options)
     raise ValueError(
@@ -69,7 +69,7 @@ def run_points(
 ):
     """Add the points to the store as jobs, run what is not done with ``executor``
     (``local``, ``slurm``, ``dask``; ``executor_options`` are its own, see
-    ``hpreg.run.executor.make_executor``); returns the ``Summary`` and the open
+    ``hpreg.runner.api.make_executor``); returns the ``Summary`` and the open
     ``RunStore`` (limited to these jobs)."""
 
     command = command_of(target)
@@ -138,7 +138,7 @@ def run(
     for submitit's local executor) or ``"dask"`` (option ``scheduler``: an address,
     ``"local"`` or a ``distributed.Client``).
     """
-    from hpreg.run.results import rows
+    from hpreg.runner.results import rows
 
     summary, run_store = run_points(
         sweep,

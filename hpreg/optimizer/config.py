@@ -136,7 +136,7 @@ def positive_int(value: Any, where: str) -> int:
 def read_file(path: str) -> Settings:
     """The settings of a YAML file with an ``optimize:`` (or hyper_opt's
     ``optuna:``) section; the rest of the file, when any, is a sweep whose axes
-    are choices (see ``hpreg.optimize.space.space_of_sweep``)."""
+    are choices (see ``hpreg.optimizer.space.space_of_sweep``)."""
     from hpreg.io.files import load_yaml_file
 
     data = load_yaml_file(path, error=SearchSpaceError)
@@ -172,7 +172,7 @@ def read_file(path: str) -> Settings:
             ),
         )
     if rest:
-        from hpreg.optimize.space import space_of_sweep
+        from hpreg.optimizer.space import space_of_sweep
         from hpreg.sweep.file import parse_sweep
 
         sweep = parse_sweep(rest, source=str(path))
@@ -422,7 +422,7 @@ def read_hyper_opt_slurm(section: Any, settings: Settings) -> Dict[str, Any]:
         if text == "partition":
             options["partition"] = str(value)
         elif text == "time":
-            from hpreg.run.slurm import slurm_minutes
+            from hpreg.runner.slurm import slurm_minutes
 
             try:
                 slurm_minutes(str(value))

@@ -30,9 +30,9 @@ import warnings
 import zlib
 from typing import Any, Dict, List, Optional
 
-from hpreg.optimize.coordinator import Driver
-from hpreg.optimize.study import STALE, UNUSED, counts
-from hpreg.run import rundir
+from hpreg.optimizer.coordinator import Driver
+from hpreg.optimizer.study import STALE, UNUSED, counts
+from hpreg.runner import rundir
 
 WORKER = "hpreg_worker"  # system attribute: the worker running the trial
 BEAT = "hpreg_heartbeat"  # system attribute: the worker's heartbeat counter
@@ -221,7 +221,7 @@ class WorkerDriver(Driver):
 
     def _owner_gone(self, owner: Dict[str, Any]) -> bool:
         """The trial's worker ran on this host and its process is gone."""
-        from hpreg.run.local import process_alive
+        from hpreg.runner.local import process_alive
 
         pid = owner.get("pid")
         if owner.get("host") != HOST or not isinstance(pid, int):
@@ -266,7 +266,7 @@ class WorkerDriver(Driver):
 def ensure_store(store: str, lock_path: str) -> None:
     """An empty run store at the top of a shared store (``hpreg results`` opens it),
     made by one worker at a time."""
-    from hpreg.run.store import RunStore
+    from hpreg.runner.store import RunStore
 
     if os.path.exists(os.path.join(store, "hpreg.db")):
         return
@@ -297,9 +297,9 @@ def run_worker(
     """Run trials of the shared study as jobs in ``<store>/<name>`` until the
     study has ``n_trials``; returns (the last executor ``Summary``, the driver).
     The jobs run on ``executor`` (``local``, ``slurm``, ``dask``) as in
-    ``hpreg.optimize.api.run_trials``."""
-    from hpreg.optimize.api import run_driven
-    from hpreg.run.store import RunStore
+    ``hpreg.optimizer.api.run_trials``."""
+    from hpreg.optimizer.api import run_driven
+    from hpreg.runner.store import RunStore
 
     name = name or worker_name()
     folder = os.path.join(store, name)

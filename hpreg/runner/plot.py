@@ -50,7 +50,7 @@ def series(
     """The lines to draw: ``{label: [(x, y), ...]}`` sorted by x, one per value of
     ``by`` (the label is ``"by=value"``; the one line is labelled None without
     ``by``). Rows without a numeric y (failed jobs) are left out."""
-    from hpreg.run.results import columns
+    from hpreg.runner.results import columns
 
     known = columns(table)
     option = "--plot {}:{}".format(x, y)

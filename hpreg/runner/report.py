@@ -9,7 +9,7 @@ import time
 from typing import Any, Callable, Optional
 
 _RESERVED = ("time", "step")
-_PRUNE = "prune"  # hpreg.run.rundir.PRUNE, not imported: this module stays light
+_PRUNE = "prune"  # hpreg.runner.rundir.PRUNE, not imported: this module stays light
 _local = threading.local()
 
 

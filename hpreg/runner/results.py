@@ -12,8 +12,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from hpreg._text import did_you_mean, join_fix, suggestion
 from hpreg.errors import UsageError
-from hpreg.run.progress import counts_text, progress_line
-from hpreg.run.rundir import STDERR, tail
+from hpreg.runner.progress import counts_text, progress_line
+from hpreg.runner.rundir import STDERR, tail
 
 FIXED = ("id", "state", "exit_code")
 

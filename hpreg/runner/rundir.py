@@ -47,7 +47,7 @@ WRAPPER = (
     'd=$1; shift; echo $$ > "$d/pid"; trap : INT TERM; "$@"; c=$?; '
     'echo $c > "$d/exit_code"; exit $c'
 )
-# The local runner's WRAPPER: its stdin is the job's device lease (hpreg.run.devices)
+# The local runner's WRAPPER: its stdin is the job's device lease (hpreg.runner.devices)
 # or /dev/null. It keeps it open as fd 9 until it exits and runs the command with
 # /dev/null as stdin and fd 9 closed: the command's own long-lived children (a
 # tensorboard server) never hold the device. (Not a descriptor passed by its number:

@@ -6,7 +6,7 @@ import warnings
 from typing import Optional
 
 from hpreg.errors import MissingExtraError, UsageError
-from hpreg.optimize.results import load_study
+from hpreg.optimizer.results import load_study
 
 STUDY_PLOTS = ("history", "importance")
 
