@@ -94,7 +94,7 @@ class DaskExecutor(RemoteExecutor):
     def _name(self, job_id: str) -> str:
         return "hpreg-{}-{}".format(self.root, job_id)
 
-    def submit(self, tasks: List[Task]) -> List[str]:
+    def submit(self, tasks: List[Task]) -> List[Optional[str]]:
         handles = []
         for task in tasks:
             future = self.client.submit(
@@ -114,17 +114,17 @@ class DaskExecutor(RemoteExecutor):
             handles.append("dask:" + str(future.key))
         return handles
 
-    def attach(self, job_id: str, handle: str) -> bool:
-        if self._cluster is not None or not handle.startswith("dask:"):
-            return False  # a LocalCluster ended with its coordinator
+    def attach(self, job_id: str, handle: Optional[str]) -> Optional[str]:
+        if self._cluster is not None or not (handle or "").startswith("dask:"):
+            return None  # a LocalCluster ended with its coordinator
         try:
             future = self.client.get_dataset(self._name(job_id))
         except (KeyError, ValueError):
-            return False
+            return None
         if future.status in ("lost", "cancelled"):
-            return False
+            return None
         self._futures[job_id] = future
-        return True
+        return handle
 
     def poll(self, handles: Dict[str, str]) -> Dict[str, Ended]:
         ended = {}

@@ -48,13 +48,18 @@ class RemoteExecutor(Executor):
     Subclasses implement:
 
     - ``open()`` / ``close()``: connect to the engine and let go of it;
-    - ``submit(tasks) -> handles``: send the tasks (one batch: a Slurm array) and
+    - ``submit(tasks) -> handles``: send the tasks (one batch: Slurm arrays) and
       return one handle string per task (recorded in the store before anything
-      else happens);
+      else happens), or None for a task the engine would not take now (a cap on a
+      user's jobs): its job goes back to the queue uncounted and is offered again
+      at a later poll;
     - ``poll(handles) -> {job_id: Ended}``: which of the watched jobs (job id ->
       handle) have ended;
-    - ``attach(job_id, handle) -> bool``: watch a job a dead coordinator submitted;
-      False when the engine no longer knows it (its run directory then tells);
+    - ``attach(job_id, handle) -> handle or None``: watch a job a dead coordinator
+      submitted; ``handle`` is None when that coordinator died before saving it
+      (the engine may still find the job, e.g. by its Slurm job name). Returns the
+      handle to watch, or None when the engine does not know the job (its run
+      directory then tells);
     - ``cancel(handles)``: stop jobs (Ctrl-C); best effort, ``STOP_FILE`` too.
 
     ``capacity`` is how many jobs are out at once (None: every queued job is
@@ -103,14 +108,16 @@ class RemoteExecutor(Executor):
     def close(self) -> None:
         pass
 
-    def submit(self, tasks: List[Task]) -> List[str]:  # pragma: no cover (abstract)
+    def submit(
+        self, tasks: List[Task]
+    ) -> List[Optional[str]]:  # pragma: no cover (abstract)
         raise NotImplementedError
 
     def poll(self, handles: Dict[str, str]) -> Dict[str, Ended]:  # pragma: no cover
         raise NotImplementedError
 
-    def attach(self, job_id: str, handle: str) -> bool:
-        return False
+    def attach(self, job_id: str, handle: Optional[str]) -> Optional[str]:
+        return None
 
     def cancel(self, handles: Dict[str, str]) -> None:
         pass
@@ -176,13 +183,18 @@ class RemoteExecutor(Executor):
             for job in jobs:
                 self.store.finish(job.id, self.runner, "queued")
             raise
+        submitted = 0
         for job, handle in zip(jobs, handles):
+            if handle is None:  # the engine's cap: offered again at a later poll
+                self.store.release(job.id, self.runner)
+                continue
             self.store.set_handle(job.id, self.runner, handle)
             self.watched[job.id] = (job, handle)
             self.launched += 1
+            submitted += 1
             if self.progress is not None:
                 self.progress.started(job)
-        return len(tasks)
+        return submitted
 
     def _task(self, job) -> Task:
         run_dir = os.path.join(self.root, job.id)
@@ -264,8 +276,12 @@ class RemoteExecutor(Executor):
             if not self.store.adopt(job.id, job.runner, self.runner):
                 continue
             job = self.store.get(job.id)
-            if code is None and job.handle and self.attach(job.id, job.handle):
-                self.watched[job.id] = (job, job.handle)
+            handle = self.attach(job.id, job.handle) if code is None else None
+            if handle is not None:
+                if handle != job.handle:
+                    self.store.set_handle(job.id, self.runner, handle)
+                    job = self.store.get(job.id)
+                self.watched[job.id] = (job, handle)
                 if self.progress is not None:
                     self.progress.started(job)
                 continue

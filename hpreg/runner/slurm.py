@@ -166,7 +166,7 @@ class SlurmExecutor(RemoteExecutor):
                 ) from None
         self.executor = executor
 
-    def submit(self, tasks: List[Task]) -> List[str]:
+    def submit(self, tasks: List[Task]) -> List[Optional[str]]:
         submitit = _submitit()
         try:
             with self.executor.batch():
@@ -184,10 +184,12 @@ class SlurmExecutor(RemoteExecutor):
             handles.append("slurm:" + str(job.job_id))
         return handles
 
-    def attach(self, job_id: str, handle: str) -> bool:
+    def attach(self, job_id: str, handle: Optional[str]) -> Optional[str]:
         # a job of a dead coordinator: sacct tells its state (submitit's local jobs
         # die with the process that started them)
-        return self.cluster != "local" and handle.startswith("slurm:")
+        if self.cluster != "local" and handle and handle.startswith("slurm:"):
+            return handle
+        return None
 
     def poll(self, handles: Dict[str, str]) -> Dict[str, Ended]:
         if self.cluster == "local":

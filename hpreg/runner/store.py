@@ -282,6 +282,18 @@ class RunStore:
             )
             return cursor.rowcount == 1
 
+    def release(self, job_id: str, runner: str) -> bool:
+        """Give ``runner``'s claimed job back to the queue uncounted (the engine
+        would not take it now); False when the job is not ``runner``'s any more."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE jobs SET state='queued', runner=NULL, heartbeat=NULL, "
+                "claimed=NULL, attempts=MAX(attempts-1, 0), tries=MAX(tries-1, 0) "
+                "WHERE id=? AND runner=? AND state='running'",
+                (job_id, runner),
+            )
+            return cursor.rowcount == 1
+
     def started(self, job_id: str, runner: str, start: float) -> None:
         with self._transaction():
             self._db.execute(
