@@ -202,18 +202,9 @@ def _dims(settings, registry, picked):
 
 def cmd_optimize(args) -> int:
     from hpreg.cli.run import _gpus
-    from hpreg.optimizer.api import run_trials
+    from hpreg.optimizer.lock import StoreLock
     from hpreg.optimizer.space import check_space
-    from hpreg.optimizer.study import (
-        check_sampler_dependencies,
-        counted,
-        make_pruner,
-        make_sampler,
-        make_storage,
-        open_study,
-        require_optuna,
-        reseed,
-    )
+    from hpreg.optimizer.study import check_sampler_dependencies, require_optuna
 
     command = getattr(args, "command", None)
     if not command:
@@ -260,7 +251,24 @@ def cmd_optimize(args) -> int:
         executor_options=executor_options,
     )
     if args.worker:
-        return _work(args, command, settings, dims, plan, options)
+        with StoreLock(plan.store, shared=True):
+            return _work(args, command, settings, dims, plan, options)
+    with StoreLock(plan.store):
+        return _coordinate(args, command, settings, dims, plan, options)
+
+
+def _coordinate(args, command, settings, dims, plan, options) -> int:
+    """The one coordinator of ``plan.store``: runs the study's trials as jobs."""
+    from hpreg.optimizer.api import run_trials
+    from hpreg.optimizer.study import (
+        counted,
+        make_pruner,
+        make_sampler,
+        make_storage,
+        open_study,
+        reseed,
+    )
+
     study = open_study(
         make_storage(plan.storage),
         plan.study_name,

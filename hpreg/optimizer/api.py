@@ -1,6 +1,7 @@
 """``hpreg.optimize``: search a space with Optuna, a Python objective called in this
 process or a command run as jobs of the runner; returns the ``optuna.Study``."""
 
+import contextlib
 import json
 import os
 import warnings
@@ -15,6 +16,7 @@ from hpreg.optimizer.config import (
     direction_list,
     metric_list,
 )
+from hpreg.optimizer.lock import StoreLock
 from hpreg.optimizer.space import Dimension, parse_space
 from hpreg.optimizer.study import (
     check_sampler_dependencies,
@@ -104,49 +106,52 @@ def optimize(
     sampler_object = make_sampler(sampler, seed, jobs, dims)
     if not callable(objective):
         store = store or os.path.join("runs", study_name or "optimize")
-        if storage is None:  # a command's study lives with its jobs: resumable
-            storage = "journal:" + os.path.join(store, "optuna.journal")
-        if study_name is None:
-            study_name = os.path.basename(os.path.abspath(store))
-        write_settings(store, storage, study_name, metrics, directions)
-    study = open_study(
-        make_storage(storage),
-        study_name,
-        directions,
-        sampler_object,
-        make_pruner(pruner),
-    )
-    reseed(study, seed, lambda s: make_sampler(sampler, s, jobs, dims))
-    fixed = dict(fixed or {})
-    if callable(objective):
-        run_in_process(
-            study, objective, dims, space_function, fixed, metrics, n_trials, jobs
+    # one coordinator per store
+    with StoreLock(store) if store is not None else contextlib.nullcontext():
+        if not callable(objective):
+            if storage is None:  # a command's study lives with its jobs: resumable
+                storage = "journal:" + os.path.join(store, "optuna.journal")
+            if study_name is None:
+                study_name = os.path.basename(os.path.abspath(store))
+            write_settings(store, storage, study_name, metrics, directions)
+        study = open_study(
+            make_storage(storage),
+            study_name,
+            directions,
+            sampler_object,
+            make_pruner(pruner),
         )
-        return study
-    if space_function is not None:
-        raise SearchSpaceError(
-            where="space",
-            problem="a command's space is a mapping, not a function",
-            fix="give {name: {low, high}} or {name: {choices}}",
-        )
-    from hpreg.runner.api import command_of
+        reseed(study, seed, lambda s: make_sampler(sampler, s, jobs, dims))
+        fixed = dict(fixed or {})
+        if callable(objective):
+            run_in_process(
+                study, objective, dims, space_function, fixed, metrics, n_trials, jobs
+            )
+            return study
+        if space_function is not None:
+            raise SearchSpaceError(
+                where="space",
+                problem="a command's space is a mapping, not a function",
+                fix="give {name: {low, high}} or {name: {choices}}",
+            )
+        from hpreg.runner.api import command_of
 
-    command = command_of(objective)
-    summary = run_trials(
-        study,
-        command,
-        store,
-        dims,
-        fixed,
-        metrics,
-        n_trials,
-        jobs=jobs,
-        executor=executor,
-        executor_options=executor_options,
-    )
-    if summary.interrupted:
-        raise KeyboardInterrupt
-    return study
+        command = command_of(objective)
+        summary = run_trials(
+            study,
+            command,
+            store,
+            dims,
+            fixed,
+            metrics,
+            n_trials,
+            jobs=jobs,
+            executor=executor,
+            executor_options=executor_options,
+        )
+        if summary.interrupted:
+            raise KeyboardInterrupt
+        return study
 
 
 def write_settings(
@@ -198,37 +203,39 @@ def run_trials(
     """Run the study's trials as jobs of the runner in ``store`` until ``n_trials``
     count; returns the executor's ``Summary``. ``executor`` is where the jobs run
     (``local``, ``slurm``, ``dask``, with ``executor_options`` as for ``hpreg.run``);
-    at most ``jobs`` run at once, a new trial asked as soon as one ends."""
+    at most ``jobs`` run at once, a new trial asked as soon as one ends. It is the
+    store's one coordinator (``StoreLock``) while it runs."""
     from hpreg.optimizer.coordinator import Driver
     from hpreg.runner.store import RunStore
 
-    run_store = RunStore(store)
-    try:
-        driver = Driver(
-            study,
-            run_store,
-            store,
-            command,
-            dims,
-            fixed,
-            metrics,
-            n_trials,
-            progress=on_trial,
-        )
-        driver.recover()
-        return run_driven(
-            driver,
-            executor,
-            run_store,
-            store,
-            jobs=jobs,
-            timeout=timeout,
-            max_attempts=max_attempts,
-            gpus=gpus,
-            executor_options=executor_options,
-        )
-    finally:
-        run_store.close()
+    with StoreLock(store):  # one coordinator per store
+        run_store = RunStore(store)
+        try:
+            driver = Driver(
+                study,
+                run_store,
+                store,
+                command,
+                dims,
+                fixed,
+                metrics,
+                n_trials,
+                progress=on_trial,
+            )
+            driver.recover()
+            return run_driven(
+                driver,
+                executor,
+                run_store,
+                store,
+                jobs=jobs,
+                timeout=timeout,
+                max_attempts=max_attempts,
+                gpus=gpus,
+                executor_options=executor_options,
+            )
+        finally:
+            run_store.close()
 
 
 def run_driven(
