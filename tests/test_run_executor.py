@@ -12,12 +12,14 @@ def test_a_version_1_store_is_upgraded_and_keeps_its_jobs(tmp_path):
         store.add_jobs([("a", {"x": 1}, ["true"])])
     db = sqlite3.connect(str(tmp_path / "s" / "hpreg.db"))
     db.execute("ALTER TABLE jobs DROP COLUMN handle")
+    db.execute("ALTER TABLE jobs DROP COLUMN history")
+    db.execute("ALTER TABLE runners DROP COLUMN identity")
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
     with RunStore(directory, create=False) as store:
         job = store.claim("r")
-        assert job.id == "a" and job.handle is None
+        assert job.id == "a" and job.handle is None and job.history == []
         assert store.set_handle("a", "r", "slurm:12_0")
         assert not store.set_handle("a", "other", "slurm:13_0")
         assert store.get("a").handle == "slurm:12_0"

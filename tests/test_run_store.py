@@ -66,16 +66,35 @@ class TestRunStore:
         store.choose(None)
         assert store.counts()["failed"] == 2
 
-    def test_stale_runner_by_pid_or_heartbeat(self, store):
-        store.register("alive", local.HOST, os.getpid())
+    def test_stale_runner_by_process_here_and_by_heartbeat_elsewhere(self, store):
+        from hpreg.runner import liveness, states
+
+        me = os.getpid()
+        store.register("alive", local.HOST, me, liveness.process_identity(me))
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
         dead.wait()
-        store.register("dead", local.HOST, dead.pid)
+        store.register("dead", local.HOST, dead.pid, "x:1")
+        # a live process with the pid of a dead runner is not that runner
+        store.register("recycled", local.HOST, me, "another-boot:1")
+        store.register("remote", "another-host", 1, None)
         runners = {r["id"]: r for r in store.runners()}
         assert not local.runner_dead(runners["alive"])
         assert local.runner_dead(runners["dead"])
-        assert local.runner_dead(runners["alive"], now=time.time() + 25)
-        assert local.STALE_AFTER + local.HEARTBEAT <= 30
+        assert local.runner_dead(runners["recycled"])
+        # here, a silent heartbeat never makes a live process dead (a blocking
+        # call in its main loop); elsewhere, only the heartbeat tells
+        later = time.time() + 10 * states.STALE_AFTER
+        assert not local.runner_dead(runners["alive"], now=later)
+        assert not local.runner_dead(runners["remote"])
+        assert local.runner_dead(runners["remote"], now=later)
+        slowest = max(
+            states.BUSY_TIMEOUT,
+            states.HEARTBEAT_BUSY_TIMEOUT + states.HEARTBEAT,
+            states.GIT_TIMEOUT,
+            states.ENGINE_COMMAND_TIMEOUT,
+            states.CONNECT_TIMEOUT,
+        )
+        assert slowest < states.STALE_AFTER
 
     def test_foreign_database_untouched(self, tmp_path):
         import sqlite3

@@ -115,9 +115,11 @@ def add_job_arguments(parser) -> None:
     parser.add_argument(
         "--max-attempts",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="attempts of a failing job in this run, the first included (default 1)",
+        help="attempts of a job in all, the first included, whatever ended them "
+        "(default 3: a job lost with its node or worker, preempted or interrupted "
+        "runs again; given, a job's own failure is retried too)",
     )
     parser.add_argument(
         "--gpus",
@@ -188,7 +190,7 @@ def _gpus(text: Optional[str]) -> Optional[List[str]]:
 def _check_options(args) -> None:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(where="-j {}".format(args.jobs), problem="run at least 1 job")
-    if args.max_attempts < 1:
+    if args.max_attempts is not None and args.max_attempts < 1:
         raise UsageError(
             where="--max-attempts {}".format(args.max_attempts),
             problem="at least 1 attempt (the first included)",
@@ -315,7 +317,7 @@ def cmd_run(args) -> int:
 def _report(summary, store: str, total: int) -> int:
     counts = summary.counts
     if summary.interrupted:
-        left = counts["queued"] + counts["interrupted"]
+        left = counts["queued"] + counts["interrupted"] + counts["lost"]
         print(
             "hpreg: interrupted; {} of {} jobs done, {} queued again: run the same "
             "command to go on".format(counts["done"], total, left),

@@ -194,7 +194,7 @@ def run_trials(
     n_trials: int,
     jobs: int = 1,
     timeout: Optional[float] = None,
-    max_attempts: int = 1,
+    max_attempts: Optional[int] = None,
     gpus=None,
     on_trial=None,
     executor: str = "local",

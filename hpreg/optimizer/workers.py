@@ -286,7 +286,7 @@ def run_worker(
     storage_text: str,
     jobs: int = 1,
     timeout: Optional[float] = None,
-    max_attempts: int = 1,
+    max_attempts: Optional[int] = None,
     gpus=None,
     on_trial=None,
     heartbeat: float = HEARTBEAT,

@@ -18,11 +18,12 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from hpreg.runner import rundir
 from hpreg.runner.base import Executor
 from hpreg.runner.devices import Devices, Lease
+from hpreg.runner.liveness import process_alive, runner_dead
+from hpreg.runner.states import CLAIMABLE, LAUNCH_GRACE, RECOVER_EVERY, classify
 from hpreg.runner.store import RunStore
 
-HEARTBEAT = 5.0  # seconds between a runner's heartbeats
-STALE_AFTER = 20.0  # a runner silent this long is dead (detected within 30 s)
-LAUNCH_GRACE = 2.0  # a claimed job without a pid file yet may still be starting
+__all__ = ["LocalExecutor", "FunctionTarget", "Summary", "process_alive", "runner_dead"]
+
 STOP_GRACE = float(os.environ.get("HPREG_STOP_GRACE", "10"))
 KILL_GRACE = 5.0  # after a timeout's SIGTERM
 HOST = rundir.HOST
@@ -47,43 +48,6 @@ class Summary:
         self.launched = launched
         self.failed = failed
         self.interrupted = interrupted
-
-
-def process_alive(pid: int, marker: Optional[str] = None) -> bool:
-    """``pid`` runs (a zombie does not); with ``marker``, only if its command line
-    holds it (so a recycled pid is not taken for our job)."""
-    stat = "/proc/{}/stat".format(pid)
-    if os.path.exists("/proc/self/stat"):
-        try:
-            with open(stat, "rb") as f:
-                state = f.read().rsplit(b")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return False
-        if state in (b"Z", b"X"):
-            return False
-        if marker is not None:
-            try:
-                with open("/proc/{}/cmdline".format(pid), "rb") as f:
-                    return marker.encode() in f.read().split(b"\0")
-            except OSError:
-                return False
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def runner_dead(runner: Dict[str, Any], now: Optional[float] = None) -> bool:
-    """A runner is dead when its process is gone (same host) or it has been silent
-    for ``STALE_AFTER`` seconds."""
-    now = time.time() if now is None else now
-    if runner["heartbeat"] < now - STALE_AFTER:
-        return True
-    return runner["host"] == HOST and not process_alive(runner["pid"])
 
 
 def _signal_group(pid: int, signum: int) -> None:
@@ -144,7 +108,7 @@ class LocalExecutor(Executor):
         root: str,
         jobs: int = 1,
         timeout: Optional[float] = None,
-        max_attempts: int = 1,
+        max_attempts: Optional[int] = None,
         gpus: Optional[Sequence[str]] = None,
         progress=None,
         function: Optional[FunctionTarget] = None,
@@ -162,7 +126,7 @@ class LocalExecutor(Executor):
             self.slots = min(self.slots, len(self.devices.names))
         self._device_wait = False  # queued jobs wait for a device
         self.timeout = timeout
-        self.max_attempts = max(1, max_attempts)
+        self.set_attempts(max_attempts)
         self.progress = progress
         self.function = function
         self.cwd = cwd or os.getcwd()
@@ -189,7 +153,7 @@ class LocalExecutor(Executor):
     # -- the loop ----------------------------------------------------------------------
     def run(self) -> Summary:
         store = self.store
-        store.register(self.runner, HOST, os.getpid())
+        self.register()
         previous = self._install_signals()
         try:
             next_beat = 0.0
@@ -197,9 +161,10 @@ class LocalExecutor(Executor):
                 now = time.time()
                 waiting_for_stale = False
                 if now >= next_beat:
-                    store.heartbeat(self.runner)
                     waiting_for_stale = not self.signals and self._recover()
-                    next_beat = now + (LAUNCH_GRACE if waiting_for_stale else HEARTBEAT)
+                    next_beat = now + (
+                        LAUNCH_GRACE if waiting_for_stale else RECOVER_EVERY
+                    )
                 if self.signals:
                     self._stop(now)
                 else:
@@ -228,7 +193,7 @@ class LocalExecutor(Executor):
                 self._finish_ended()
             finally:
                 self._restore_signals(previous)
-                store.unregister(self.runner)
+                self.unregister()
                 self._git_pending.close()
                 if self.devices is not None:
                     self.devices.close()
@@ -299,7 +264,7 @@ class LocalExecutor(Executor):
 
     def _queued(self) -> bool:
         counts = self.store.counts()
-        return bool(counts["queued"] + counts["interrupted"])
+        return bool(sum(counts[state] for state in CLAIMABLE))
 
     def _finish_ended(self) -> None:
         while self._ended:
@@ -332,13 +297,15 @@ class LocalExecutor(Executor):
 
     # -- starting ----------------------------------------------------------------------
     def _launch(self, job, lease: Optional[Lease] = None) -> None:
+        if not self.store.owns(job.id, self.runner):
+            return  # another runner took it over: never launched here
         run_dir = os.path.join(self.root, job.id)
         try:
             config = rundir.prepare(
                 run_dir, job.point, job.command, job.attempts, complete=False
             )
         except BaseException:
-            self.store.finish(job.id, self.runner, "queued")
+            self.store.release(job.id, self.runner)
             raise
         if self._git is None:
             self._git = self._git_pending.result()
@@ -361,7 +328,7 @@ class LocalExecutor(Executor):
                     self.function.function, job.point, run_dir, env, self.cwd
                 )
             except BaseException:
-                self.store.finish(job.id, self.runner, "queued")
+                self.store.release(job.id, self.runner)
                 raise
             pid = proc.pid
         else:
@@ -382,7 +349,7 @@ class LocalExecutor(Executor):
                         start_new_session=True,
                     )
                 except OSError:
-                    self.store.finish(job.id, self.runner, "queued")
+                    self.store.release(job.id, self.runner)
                     raise
             pid = proc.pid
         if lease is not None:
@@ -417,24 +384,15 @@ class LocalExecutor(Executor):
             # a wrapper killed by a signal wrote nothing; one that exited did
             code = returncode if returncode is not None and returncode >= 0 else None
         end = ended_at or adopted_end or time.time()
-        error = None
-        if handle.interrupted and code != 0:
-            state = "interrupted"
-        elif handle.timed_out:
-            state = "failed"
-            error = "timed out after {:g} s".format(self.timeout)
-            stderr = rundir.tail(os.path.join(run_dir, rundir.STDERR))
-            if stderr:
-                error += "\n" + stderr
-        elif os.path.exists(os.path.join(run_dir, rundir.PRUNE)):
-            state = "pruned"  # the optimizer's pruner stopped it (hpreg.optimize)
-        elif code == 0:
-            state = "done"
-        elif code is None:
-            state = "interrupted"  # killed with its wrapper: it did not end by itself
-        else:
-            state = "failed"
-            error = rundir.tail(os.path.join(run_dir, rundir.STDERR))
+        outcome = classify(
+            code,
+            interrupted=handle.interrupted,
+            timed_out=self.timeout if handle.timed_out else None,
+            prune_acknowledged=rundir.prune_acknowledged(run_dir),
+        )
+        detail = None
+        if outcome.state == "failed":
+            detail = rundir.tail(os.path.join(run_dir, rundir.STDERR)) or None
         metrics = rundir.read_metrics(run_dir)
         meta = handle.meta if handle.meta is not None else rundir.read_meta(run_dir)
         end = rundir.end_not_before(end, meta.get("start"))
@@ -442,7 +400,7 @@ class LocalExecutor(Executor):
         if os.path.isdir(run_dir):
             rundir.write_meta(run_dir, meta)
         self.record_end(
-            job, run_dir, state, code, end, error, metrics, meta.get("start")
+            job, run_dir, outcome, code, end, metrics, meta.get("start"), detail
         )
 
     def _recover(self) -> bool:

@@ -20,8 +20,8 @@ def format_seconds(seconds: Optional[float]) -> str:
 
 
 def counts_text(counts: Dict[str, int]) -> str:
-    """``3 done, 1 failed, 2 running, 4 left`` (left: queued or interrupted)."""
-    left = counts.get("queued", 0) + counts.get("interrupted", 0)
+    """``3 done, 1 failed, 2 running, 4 left`` (left: queued, interrupted or lost)."""
+    left = sum(counts.get(s, 0) for s in ("queued", "interrupted", "lost"))
     text = "{} done, {} failed, {} running, {} left".format(
         counts.get("done", 0), counts.get("failed", 0), counts.get("running", 0), left
     )
@@ -134,7 +134,12 @@ class Progress:
         """Elapsed seconds since the start, and the ETA of the jobs left at the
         pace of those finished here (None before any)."""
         elapsed = time.time() - self.begun
-        left = counts["queued"] + counts["interrupted"] + counts["running"]
+        left = (
+            counts["queued"]
+            + counts["interrupted"]
+            + counts["lost"]
+            + counts["running"]
+        )
         eta = elapsed / self.finished_here * left if self.finished_here else None
         return elapsed, eta
 

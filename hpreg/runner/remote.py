@@ -9,18 +9,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from hpreg.runner import rundir
 from hpreg.runner.base import Executor
-from hpreg.runner.local import (
-    HEARTBEAT,
-    HOST,
-    LAUNCH_GRACE,
-    FunctionTarget,
-    Summary,
-    runner_dead,
-)
+from hpreg.runner.liveness import runner_dead
+from hpreg.runner.local import FunctionTarget, Summary
 from hpreg.runner.node import STOP_FILE, Task
+from hpreg.runner.states import LAUNCH_GRACE, RECOVER_EVERY, classify
 from hpreg.runner.store import RunStore
 
 EXECUTORS = ("local", "slurm", "dask")
+REFUSED_BACKOFF = 5.0  # seconds before jobs an engine refused are offered again
 
 
 class Ended:
@@ -75,7 +71,7 @@ class RemoteExecutor(Executor):
         root: str,
         jobs: Optional[int] = None,
         timeout: Optional[float] = None,
-        max_attempts: int = 1,
+        max_attempts: Optional[int] = None,
         progress=None,
         function: Optional[FunctionTarget] = None,
         cwd: Optional[str] = None,
@@ -90,7 +86,7 @@ class RemoteExecutor(Executor):
         if driver is not None and self.capacity is None:
             self.capacity = max(1, jobs or 1)  # a trial is asked when a slot frees
         self.timeout = timeout
-        self.max_attempts = max(1, max_attempts)
+        self.set_attempts(max_attempts)
         self.progress = progress
         self.function = function
         self.cwd = cwd or os.getcwd()
@@ -100,6 +96,7 @@ class RemoteExecutor(Executor):
         self.signals = 0
         self._git = None
         self._wake = threading.Event()
+        self._offer_at = 0.0  # after an engine refused jobs: when to offer again
 
     # -- hooks -----------------------------------------------------------------------
     def open(self) -> None:
@@ -126,7 +123,7 @@ class RemoteExecutor(Executor):
     def run(self) -> Summary:
         store = self.store
         self.open()
-        store.register(self.runner, HOST, os.getpid())
+        self.register()
         previous = self._install_signals()
         try:
             next_beat = 0.0
@@ -134,9 +131,8 @@ class RemoteExecutor(Executor):
                 now = time.time()
                 waiting = False
                 if now >= next_beat:
-                    store.heartbeat(self.runner)
                     waiting = not self.signals and self._recover()
-                    next_beat = now + (LAUNCH_GRACE if waiting else HEARTBEAT)
+                    next_beat = now + (LAUNCH_GRACE if waiting else RECOVER_EVERY)
                 if self.signals:
                     self._stop()
                     break
@@ -149,7 +145,8 @@ class RemoteExecutor(Executor):
                             for i, (job, _) in self.watched.items()
                         }
                     )
-                if not self.watched and not waiting:
+                refused = self._offer_at > time.time()
+                if not self.watched and not waiting and not refused:
                     if not store.stale_jobs(runner_dead):
                         # jobs queued again (lost, --max-attempts) go out first
                         if not self._submit_queued():
@@ -158,12 +155,14 @@ class RemoteExecutor(Executor):
                 self._wake.wait(self.poll_interval)
         finally:
             self._restore_signals(previous)
-            store.unregister(self.runner)
+            self.unregister()
             self.close()
         counts = store.counts()
         return Summary(counts, store.jobs("failed"), bool(self.signals), self.launched)
 
     def _submit_queued(self) -> int:
+        if self._offer_at > time.time():
+            return 0  # the engine refused jobs a moment ago
         tasks, jobs = [], []
         while self.capacity is None or len(self.watched) + len(tasks) < self.capacity:
             job = self.claim_next()
@@ -172,7 +171,7 @@ class RemoteExecutor(Executor):
             try:
                 tasks.append(self._task(job))
             except BaseException:
-                self.store.finish(job.id, self.runner, "queued")
+                self.store.release(job.id, self.runner)
                 raise
             jobs.append(job)
         if not tasks:
@@ -181,12 +180,13 @@ class RemoteExecutor(Executor):
             handles = self.submit(tasks)
         except BaseException:
             for job in jobs:
-                self.store.finish(job.id, self.runner, "queued")
+                self.store.release(job.id, self.runner)
             raise
         submitted = 0
         for job, handle in zip(jobs, handles):
-            if handle is None:  # the engine's cap: offered again at a later poll
+            if handle is None:  # the engine's cap: offered again a bit later
                 self.store.release(job.id, self.runner)
+                self._offer_at = time.time() + REFUSED_BACKOFF
                 continue
             self.store.set_handle(job.id, self.runner, handle)
             self.watched[job.id] = (job, handle)
@@ -236,29 +236,23 @@ class RemoteExecutor(Executor):
         code = rundir.read_exit_code(run_dir)
         if code is None and how.code is not None and how.code >= 0:
             code = how.code
-        error = None
-        if how.lost or (interrupted and code != 0):
-            state = "interrupted"  # queued again: claimed by this run or the next
-        elif os.path.exists(os.path.join(run_dir, rundir.PRUNE)):
-            state = "pruned"  # the optimizer's pruner stopped it (hpreg.optimize)
-        elif code == 0:
-            state = "done"
-        elif code is None:
-            state = "failed"
-            error = how.reason or "ended without an exit status"
-            stderr = rundir.tail(os.path.join(run_dir, rundir.STDERR))
-            if stderr:
-                error += "\n" + stderr
-        else:
-            state = "failed"
-            error = rundir.tail(os.path.join(run_dir, rundir.STDERR))
+        outcome = classify(
+            code,
+            interrupted=interrupted,
+            lost=how.lost and code is None,
+            engine_reason=how.reason or ("ended without an exit status"),
+            prune_acknowledged=rundir.prune_acknowledged(run_dir),
+        )
+        detail = None
+        if outcome.state == "failed":
+            detail = rundir.tail(os.path.join(run_dir, rundir.STDERR)) or None
         meta = rundir.read_meta(run_dir)
         end = rundir.end_not_before(
             rundir.exit_time(run_dir) or time.time(), meta.get("start")
         )
         metrics = rundir.read_metrics(run_dir)
         self.record_end(
-            job, run_dir, state, code, end, error, metrics, meta.get("start")
+            job, run_dir, outcome, code, end, metrics, meta.get("start"), detail
         )
 
     def _recover(self) -> bool:
@@ -285,7 +279,13 @@ class RemoteExecutor(Executor):
                 if self.progress is not None:
                     self.progress.started(job)
                 continue
-            self._finish(job, Ended(lost=code is None))
+            self._finish(
+                job,
+                Ended(
+                    lost=code is None,
+                    reason="its runner died and the engine does not know it",
+                ),
+            )
         return waiting
 
     def _stop(self) -> None:

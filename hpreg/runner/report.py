@@ -9,7 +9,9 @@ import time
 from typing import Any, Callable, Optional
 
 _RESERVED = ("time", "step")
-_PRUNE = "prune"  # hpreg.runner.rundir.PRUNE, not imported: this module stays light
+# hpreg.runner.rundir's PRUNE and PRUNED, not imported: this module stays light
+_PRUNE = "prune"
+_PRUNED = "pruned"
 _local = threading.local()
 
 
@@ -58,6 +60,8 @@ def report(step: Optional[int] = None, **metrics: Any) -> None:
     if os.path.exists(os.path.join(run_dir, _PRUNE)):
         from hpreg.errors import Pruned
 
+        # the acknowledgement: this job ends because of the prune, not by itself
+        open(os.path.join(run_dir, _PRUNED), "ab").close()
         raise Pruned(step)
 
 

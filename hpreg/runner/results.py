@@ -152,11 +152,21 @@ def status(store, directory: str, now: Optional[float] = None) -> str:
     elapsed = None
     eta = None
     if starts:
-        running = counts["running"] or counts["queued"] or counts["interrupted"]
+        running = (
+            counts["running"]
+            or counts["queued"]
+            or counts["interrupted"]
+            or counts["lost"]
+        )
         last = max((j.end for j in jobs if j.end), default=now)
         elapsed = (now if running else last) - min(starts)
         finished = counts["done"] + counts["failed"]
-        left = counts["queued"] + counts["interrupted"] + counts["running"]
+        left = (
+            counts["queued"]
+            + counts["interrupted"]
+            + counts["lost"]
+            + counts["running"]
+        )
         if finished and elapsed > 0:
             eta = elapsed / finished * left
     lines = [

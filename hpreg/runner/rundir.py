@@ -21,9 +21,10 @@ META = "meta.json"
 EXIT = "exit_code"  # written by the job's wrapper when the job ends
 PID = "pid"  # the wrapper's pid, written by the wrapper as it starts
 PRUNE = "prune"  # written by the optimizer: the job's next report() ends it
+PRUNED = "pruned"  # written by report() when it ends the job for the optimizer
 PLACEHOLDERS = ("{config}", "{run_dir}", "{id}")
 # what a new attempt moves aside into attempt<N>/ (the previous attempt's record)
-_ATTEMPT_FILES = (STDOUT, STDERR, METRICS, META, EXIT, PID, PRUNE)
+_ATTEMPT_FILES = (STDOUT, STDERR, METRICS, META, EXIT, PID, PRUNE, PRUNED)
 
 
 def _hostname() -> str:
@@ -129,6 +130,12 @@ def _quote(argument: str) -> str:
     import shlex
 
     return shlex.quote(argument)
+
+
+def prune_acknowledged(run_dir: str) -> bool:
+    """The job's ``report()`` saw the optimizer's prune marker and ended the job
+    (a job that ends normally after the marker appeared is complete)."""
+    return os.path.exists(os.path.join(run_dir, PRUNED))
 
 
 def read_exit_code(run_dir: str) -> Optional[int]:

@@ -8,13 +8,22 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hpreg.errors import RunStoreError
+from hpreg.runner.states import (
+    BUSY_TIMEOUT,
+    HEARTBEAT_BUSY_TIMEOUT,
+    CLAIMABLE,
+    RUNNING,
+    STATES,
+    Outcome,
+    allowed,
+)
 
-STATES = ("queued", "running", "done", "failed", "interrupted", "pruned")
 # 'hprg' in the SQLite header: a database another program wrote is refused unread
 APPLICATION_ID = 0x68707267
-SCHEMA_VERSION = 2  # 2: jobs.handle (the id of a job in Slurm or dask)
+# 2: jobs.handle (the id of a job in Slurm or dask); 3: jobs.history (how each
+# attempt ended), runners.identity (the process: boot id and start time)
+SCHEMA_VERSION = 3
 _MAGIC = b"SQLite format 3\x00"
-BUSY_TIMEOUT = 60.0  # seconds a writer waits for another runner's transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -33,7 +42,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     exit_code INTEGER,
     error TEXT,
     metrics TEXT,
-    handle TEXT
+    handle TEXT,
+    history TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
 CREATE TABLE IF NOT EXISTS runners (
@@ -41,14 +51,16 @@ CREATE TABLE IF NOT EXISTS runners (
     host TEXT NOT NULL,
     pid INTEGER NOT NULL,
     started REAL NOT NULL,
-    heartbeat REAL NOT NULL
+    heartbeat REAL NOT NULL,
+    identity TEXT
 );
 """
 
 _JOB_COLUMNS = (
     "id, seq, point, command, state, attempts, tries, runner, claimed, heartbeat, "
-    "start, end, exit_code, error, metrics, handle"
+    "start, end, exit_code, error, metrics, handle, history"
 )
+_CLAIMABLE = "({})".format(", ".join("'{}'".format(s) for s in CLAIMABLE))
 
 
 class Job(dict):
@@ -67,6 +79,7 @@ def _job(row: Sequence[Any]) -> Job:
     job["point"] = json.loads(job["point"])
     job["command"] = json.loads(job["command"])
     job["metrics"] = json.loads(job["metrics"]) if job["metrics"] else {}
+    job["history"] = json.loads(job["history"]) if job["history"] else []
     return job
 
 
@@ -197,9 +210,19 @@ class RunStore:
     def _upgrade(self) -> None:
         """Bring a store of an older hpreg up to ``SCHEMA_VERSION`` (in place)."""
         with self._transaction():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version < 2:
-                self._db.execute("ALTER TABLE jobs ADD COLUMN handle TEXT")
+            for table, column in (
+                ("jobs", "handle"),  # version 2
+                ("jobs", "history"),  # version 3
+                ("runners", "identity"),  # version 3
+            ):
+                present = {
+                    row[1]
+                    for row in self._db.execute("PRAGMA table_info({})".format(table))
+                }
+                if column not in present:
+                    self._db.execute(
+                        "ALTER TABLE {} ADD COLUMN {} TEXT".format(table, column)
+                    )
             self._db.execute("PRAGMA user_version = {}".format(SCHEMA_VERSION))
 
     def close(self) -> None:
@@ -253,12 +276,13 @@ class RunStore:
         )
 
     def claim(self, runner: str) -> Optional[Job]:
-        """Atomically take the first queued (or interrupted) job for ``runner``,
-        marking it running; None when there is none."""
+        """Atomically take the first claimable job (queued, interrupted, lost) for
+        ``runner``, marking it running (an attempt); None when there is none."""
         now = time.time()
         with self._transaction():
             row = self._db.execute(
-                "SELECT id FROM jobs WHERE state IN ('queued', 'interrupted')"
+                "SELECT id FROM jobs WHERE state IN "
+                + _CLAIMABLE
                 + self._only()
                 + " ORDER BY seq LIMIT 1"
             ).fetchone()
@@ -301,6 +325,15 @@ class RunStore:
                 (start, job_id, runner),
             )
 
+    def owns(self, job_id: str, runner: str) -> bool:
+        """Whether ``job_id`` is still ``runner``'s running job (checked before a
+        launch: a runner that lost a job never launches it)."""
+        row = self._db.execute(
+            "SELECT 1 FROM jobs WHERE id=? AND runner=? AND state='running'",
+            (job_id, runner),
+        ).fetchone()
+        return row is not None
+
     def finish(
         self,
         job_id: str,
@@ -311,23 +344,41 @@ class RunStore:
         error: Optional[str] = None,
         metrics: Optional[Dict[str, Any]] = None,
         start: Optional[float] = None,
+        outcome: Optional[Outcome] = None,
+        attempt: Optional[int] = None,
     ) -> bool:
-        """Record the end of ``runner``'s running job; False (nothing written) when
-        the job is not ``runner``'s running job any more."""
-        if state not in STATES or state == "running":
+        """Record the end of ``runner``'s running job in ``state`` (and, with
+        ``outcome``, how this attempt ended in the job's history); False (nothing
+        written) when the job is not ``runner``'s running job any more."""
+        if not allowed(RUNNING, state):
             raise ValueError("cannot finish a job as {!r}".format(state))
+        end = end if end is not None else time.time()
+        entry = None
+        if outcome is not None:
+            entry = json.dumps(
+                {
+                    "attempt": attempt,
+                    "state": outcome.state,
+                    "reason": outcome.reason,
+                    "end": end,
+                }
+            )
         with self._transaction():
             cursor = self._db.execute(
                 "UPDATE jobs SET state=?, exit_code=?, end=?, error=?, metrics=?, "
-                "start=COALESCE(?, start), runner=NULL, heartbeat=NULL "
+                "start=COALESCE(?, start), runner=NULL, heartbeat=NULL, "
+                "history=CASE WHEN ? IS NULL THEN history "
+                "ELSE json_insert(COALESCE(history, '[]'), '$[#]', json(?)) END "
                 "WHERE id=? AND runner=? AND state='running'",
                 (
                     state,
                     exit_code,
-                    end if end is not None else time.time(),
+                    end,
                     error,
                     json.dumps(metrics) if metrics else None,
                     start,
+                    entry,
+                    entry,
                     job_id,
                     runner,
                 ),
@@ -371,13 +422,18 @@ class RunStore:
         return counts
 
     # -- runners ---------------------------------------------------------------------
-    def register(self, runner: str, host: str, pid: int) -> None:
+    def register(
+        self, runner: str, host: str, pid: int, identity: Optional[str] = None
+    ) -> None:
+        """Record a runner: its host, pid and process ``identity`` (boot id and
+        start time: a recycled pid is not taken for it)."""
         now = time.time()
         with self._transaction():
             self._db.execute(
-                "INSERT OR REPLACE INTO runners (id, host, pid, started, heartbeat) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (runner, host, pid, now, now),
+                "INSERT OR REPLACE INTO runners "
+                "(id, host, pid, started, heartbeat, identity) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (runner, host, pid, now, now, identity),
             )
 
     def unregister(self, runner: str) -> None:
@@ -394,11 +450,15 @@ class RunStore:
                 (now, runner),
             )
 
+    def beater(self) -> "Beater":
+        """A second connection that only writes heartbeats (for another thread)."""
+        return Beater(self.path)
+
     def runners(self) -> List[Dict[str, Any]]:
         return [
-            dict(zip(("id", "host", "pid", "started", "heartbeat"), row))
+            dict(zip(("id", "host", "pid", "started", "heartbeat", "identity"), row))
             for row in self._db.execute(
-                "SELECT id, host, pid, started, heartbeat FROM runners"
+                "SELECT id, host, pid, started, heartbeat, identity FROM runners"
             )
         ]
 
@@ -424,6 +484,39 @@ class RunStore:
             if old_runner is not None:
                 self._db.execute("DELETE FROM runners WHERE id=?", (old_runner,))
             return cursor.rowcount == 1
+
+
+class Beater:
+    """Writes a runner's heartbeats through its own connection, from any one
+    thread, waiting at most ``HEARTBEAT_BUSY_TIMEOUT`` for a busy store."""
+
+    def __init__(self, path: str):
+        self._db = sqlite3.connect(
+            path,
+            timeout=HEARTBEAT_BUSY_TIMEOUT,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+
+    def beat(self, runner: str) -> bool:
+        """Refresh ``runner``'s heartbeat and its running jobs'; False when the
+        store stayed busy (the next beat tries again)."""
+        now = time.time()
+        try:
+            with _Transaction(self._db):
+                self._db.execute(
+                    "UPDATE runners SET heartbeat=? WHERE id=?", (now, runner)
+                )
+                self._db.execute(
+                    "UPDATE jobs SET heartbeat=? WHERE runner=? AND state='running'",
+                    (now, runner),
+                )
+            return True
+        except sqlite3.OperationalError:
+            return False
+
+    def close(self) -> None:
+        self._db.close()
 
 
 class _Transaction:
