@@ -74,7 +74,7 @@ class Driver:
             job_id = frozen.user_attrs.get(JOB) or job_of(frozen.number)
             job = self.store.get(job_id)
             trial = self.optuna.trial.Trial(self.study, frozen._trial_id)
-            if job is None or job.state == "interrupted":
+            if job is None or job.state in ("interrupted", "lost"):
                 self._stale(trial, frozen.params)
             elif job.state in ("done", "failed", "pruned"):
                 self._tell(trial, job_id, job.state, job.metrics, job.error)
@@ -160,7 +160,8 @@ class Driver:
 
     def ended(self, job, state: str, run_dir: str, metrics, error) -> None:
         trial = self.live.pop(job.id, None)
-        if trial is not None and self.metric is not None and state != "interrupted":
+        ended_by_itself = state not in ("interrupted", "lost")
+        if trial is not None and self.metric is not None and ended_by_itself:
             # steps written since the last look: the pruner compares curves
             self._read_steps(job.id, run_dir, trial)
         self.offsets.pop(job.id, None)
@@ -173,7 +174,7 @@ class Driver:
         elif state == "queued":  # --max-attempts: the runner tries it again
             self.live[job.id] = trial
             return
-        else:  # interrupted: the job did not end by itself
+        else:  # interrupted or lost: the job did not end by itself
             self._stale(trial, job.point)
         self.store.choose(list(self.live))
 

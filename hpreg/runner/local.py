@@ -417,6 +417,11 @@ class LocalExecutor(Executor):
                 continue
             if not self.store.adopt(job.id, job.runner, self.runner):
                 continue  # another runner took it first
+            if code is None and pid is None:
+                # claimed, never started (its wrapper writes the pid file first):
+                # back to the queue, not an attempt
+                self.store.release(job.id, self.runner)
+                continue
             job = self.store.get(job.id)
             start = rundir.read_meta(run_dir).get("start")
             if code is None and pid is not None and process_alive(pid, run_dir):
