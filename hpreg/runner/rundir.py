@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from hpreg.io.files import dump_yaml, write_atomic
 from hpreg.io.tree import nest_flat, plain_value
+from hpreg.runner.states import GIT_TIMEOUT
 
 CONFIG = "config.yaml"
 CMD = "cmd"
@@ -287,11 +288,16 @@ class GitState:
     def result(self) -> Dict[str, Any]:
         if self._result is None:
             commit, status = self._procs
+            deadline = time.time() + GIT_TIMEOUT  # both, under a runner's staleness
             try:
-                head = commit.communicate(timeout=10)[0]
-                changes = status.communicate(timeout=30)[0]
+                head = commit.communicate(timeout=GIT_TIMEOUT)[0]
+                left = max(0.1, deadline - time.time())
+                changes = status.communicate(timeout=left)[0]
             except (OSError, subprocess.SubprocessError):
-                self.close()
+                for proc in self._procs:  # a hung git: the run goes on without it
+                    proc.kill()
+                    proc.communicate()
+                self._procs = []
                 self._result = dict(_NO_GIT)
                 return dict(self._result)
             if commit.returncode != 0:
@@ -306,7 +312,7 @@ class GitState:
         """Wait for the git processes (they are short; never killed midway)."""
         for proc in self._procs:
             try:
-                proc.communicate(timeout=30)
+                proc.communicate(timeout=GIT_TIMEOUT)
             except subprocess.SubprocessError:
                 proc.kill()
                 proc.communicate()
