@@ -105,3 +105,9 @@ def fixture_src(tree):
         return tree({name: textwrap.dedent(text) for name, text in files.items()})
 
     return write
+
+
+# The real engines (tests/cluster/*.sh): the fixtures slurm_cluster,
+# slurm_cluster_exclusive and postgres_url, the markers slurm and postgres, and the
+# summary of the tests left out when an engine is not running.
+pytest_plugins = ["cluster_support"]
