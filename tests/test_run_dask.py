@@ -65,7 +65,13 @@ def test_a_sweep_runs_on_the_cluster(cluster, tmp_path):
         assert sorted(j.metrics["y"] for j in jobs) == [2, 4, 6]
 
 
-def test_a_lost_worker_job_is_queued_again(cluster, tmp_path, monkeypatch):
+def test_a_job_whose_worker_dies_fails_then_is_tried_again(
+    cluster, tmp_path, monkeypatch
+):
+    """The worker running a job is killed (kill -9): dask runs the task again (its
+    default ``allowed-failures``), which finds the attempt launched and starts
+    nothing; the attempt fails ``killed its worker`` and ``--max-attempts`` tries
+    the job again."""
     folder, count = project(tmp_path)
     monkeypatch.chdir(folder)
     rows = []
@@ -77,27 +83,27 @@ def test_a_lost_worker_job_is_queued_again(cluster, tmp_path, monkeypatch):
                 store="runs/lost",
                 executor="dask",
                 scheduler=cluster.scheduler_address,
+                max_attempts=2,
             )
         )
     )
     runner.start()
+    launched = folder / "runs" / "lost"
     with distributed.Client(cluster.scheduler_address) as client:
-        deadline = time.time() + 30
-        busy = []
-        while time.time() < deadline and not busy:
-            busy = [w for w, keys in client.processing().items() if keys]
-            time.sleep(0.1)
-        assert busy
-        time.sleep(0.5)  # the job has started on that worker
+        assert wait_for(lambda: list(launched.glob("*/pid")), timeout=60)
+        busy = [w for w, keys in client.processing().items() if keys]
+        assert busy  # the job has started on that worker
         pids = client.run(os.getpid, workers=busy)
         for pid in pids.values():
             os.kill(pid, 9)
-    runner.join(60)
+    runner.join(90)
     assert not runner.is_alive()
     assert [(r["state"], r["y"]) for r in rows] == [("done", 10)]
     assert len(count.read_text().split()) == 1  # the killed copy died with its worker
-    with RunStore(str(folder / "runs" / "lost"), create=False) as store:
-        assert store.jobs()[0].attempts == 2
+    with RunStore(str(launched), create=False) as store:
+        (job,) = store.jobs()
+        assert job.attempts == 2
+    assert (launched / job.id / "attempt1" / "launched").read_text() == "1 0\n"
 
 
 def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):

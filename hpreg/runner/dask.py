@@ -1,20 +1,30 @@
 """``--executor dask``: jobs go to a dask.distributed cluster (the optional extra
 ``hpreg[dask]``): ``--scheduler tcp://host:8786``, or ``--scheduler local`` for a
 ``LocalCluster`` on this machine. Each job is one task (``pure=False``) running the
-job's command on a worker; the coordinator stays the store's writer. A job whose
-worker was lost is queued again by hpreg (not lost, not failed), and the job's
-process dies with its worker (no copy keeps running unseen). Each task is published
-on the scheduler under its key, so a coordinator that replaces a dead one
+job's command on a worker; the coordinator stays the store's writer.
+
+hpreg owns the retries, not dask: tasks go with ``retries=0``, on a cluster with
+its own configuration (``allowed-failures`` included). A task dask runs again
+after its worker died, or recomputes after a finished result was lost with its
+worker, finds its run directory's ``launched`` record and never starts the command
+again (``hpreg.runner.node``): it gives back the first run's exit status, or
+``AttemptDied``. That, and dask's own ``KilledWorker``, is the job's failure
+``killed its worker`` (an out-of-memory kill, usually): recorded failed, tried
+again only as ``--max-attempts`` allow. A task lost otherwise (its connection
+closed, cancelled on the cluster) is lost: queued again by hpreg. The job's process
+dies with its worker (no copy keeps running unseen). Each task is published on the
+scheduler under its job's name, so a coordinator that replaces a dead one
 re-attaches to the jobs still running on a remote cluster."""
 
 import os
 from typing import Any, Dict, List, Optional
 
 from hpreg.errors import ExecutorError, MissingExtraError
-from hpreg.runner.node import Task, execute
+from hpreg.runner.node import AttemptDied, Task, execute
 from hpreg.runner.remote import Ended, RemoteExecutor
 
-LOST_ERRORS = ("KilledWorker", "CommClosedError", "FutureCancelledError")
+KILLED_WORKER = "killed its worker"  # the failure of a job whose worker died
+LOST_ERRORS = ("CommClosedError", "FutureCancelledError", "CancelledError")
 
 
 def _distributed():
@@ -101,6 +111,7 @@ class DaskExecutor(RemoteExecutor):
                 execute,
                 task,
                 pure=False,
+                retries=0,  # hpreg's --max-attempts, counted, are the retries
                 key="hpreg-{}-{}".format(task.job_id, id(task)),
             )
             self._futures[task.job_id] = future
@@ -115,8 +126,12 @@ class DaskExecutor(RemoteExecutor):
         return handles
 
     def attach(self, job_id: str, handle: Optional[str]) -> Optional[str]:
-        if self._cluster is not None or not (handle or "").startswith("dask:"):
+        if self._cluster is not None:
             return None  # a LocalCluster ended with its coordinator
+        if handle is not None and not handle.startswith("dask:"):
+            return None
+        # by the job's published name: found even when the dead coordinator never
+        # saved the handle
         try:
             future = self.client.get_dataset(self._name(job_id))
         except (KeyError, ValueError):
@@ -124,7 +139,7 @@ class DaskExecutor(RemoteExecutor):
         if future.status in ("lost", "cancelled"):
             return None
         self._futures[job_id] = future
-        return handle
+        return handle or "dask:" + str(future.key)
 
     def poll(self, handles: Dict[str, str]) -> Dict[str, Ended]:
         ended = {}
@@ -150,6 +165,8 @@ class DaskExecutor(RemoteExecutor):
         except Exception as caught:  # the scheduler lost it
             error = caught
         kind = type(error).__name__
+        if isinstance(error, AttemptDied) or kind == "KilledWorker":
+            return Ended(reason=KILLED_WORKER)
         if kind in LOST_ERRORS:
             return Ended(lost=True, reason="dask: {}: {}".format(kind, error))
         return Ended(reason="dask: {}: {}".format(kind, error))

@@ -24,8 +24,9 @@ PID = "pid"  # the wrapper's pid, written by the wrapper as it starts
 PRUNE = "prune"  # written by the optimizer: the job's next report() ends it
 PRUNED = "pruned"  # written by report() when it ends the job for the optimizer
 PLACEHOLDERS = ("{config}", "{run_dir}", "{id}")
-# what a new attempt moves aside into attempt<N>/ (the previous attempt's record)
-_ATTEMPT_FILES = (STDOUT, STDERR, METRICS, META, EXIT, PID, PRUNE, PRUNED)
+# what a new attempt moves aside into attempt<N>/ (the previous attempt's record;
+# "launched" is hpreg.runner.node.LAUNCHED)
+_ATTEMPT_FILES = (STDOUT, STDERR, METRICS, META, EXIT, PID, PRUNE, PRUNED, "launched")
 
 
 def _hostname() -> str:
