@@ -117,3 +117,26 @@ def test_a_result_lost_with_its_worker_is_recomputed_without_running_again(
         assert wait_for(elsewhere, timeout=60)  # computed again, on another worker
         assert future.result(timeout=60) == 3
     assert _ledger(ledger) == ["ran"]  # the command itself ran once
+
+
+def test_dasks_killed_worker_is_the_jobs_failure_not_a_loss():
+    """dask's own ``KilledWorker`` (a task on workers that died more than
+    ``allowed-failures`` times) fails the job; a closed connection loses it."""
+    from distributed.comm.core import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    from hpreg.runner.dask import DaskExecutor
+
+    class Errored:
+        status = "error"
+
+        def __init__(self, error):
+            self.error = error
+
+        def exception(self):
+            return self.error
+
+    killed = DaskExecutor._outcome(None, Errored(KilledWorker("k", "w", 3)))
+    assert (killed.lost, killed.reason) == (False, "killed its worker")
+    lost = DaskExecutor._outcome(None, Errored(CommClosedError("gone")))
+    assert lost.lost and "CommClosedError" in lost.reason

@@ -112,7 +112,11 @@ class DaskExecutor(RemoteExecutor):
                 task,
                 pure=False,
                 retries=0,  # hpreg's --max-attempts, counted, are the retries
-                key="hpreg-{}-{}".format(task.job_id, id(task)),
+                # never a key the scheduler may still know (an earlier attempt's,
+                # another coordinator's): dask would hand back that task
+                key="hpreg-{}-{}-{}".format(
+                    task.job_id, task.attempt, os.urandom(6).hex()
+                ),
             )
             self._futures[task.job_id] = future
             name = self._name(task.job_id)
