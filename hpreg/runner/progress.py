@@ -57,9 +57,18 @@ def tqdm_disabled() -> bool:
 
 
 class Progress:
-    """Told of each job's start and end by the executor; reads counts from the
-    store. ``bar=None`` chooses: a tqdm bar when ``stream`` is a terminal and
-    ``TQDM_DISABLE`` is not set, plain lines otherwise."""
+    """Told of each job's start and end by the executor. ``bar=None`` chooses: a
+    tqdm bar when ``stream`` is a terminal and ``TQDM_DISABLE`` is not set, plain
+    lines otherwise.
+
+    Counts are kept here from each start and end (a claimed job says which state
+    it left), and read again from the store only now and then (what other runners
+    did): a job's end costs the same with 100 jobs in the store or 10^6."""
+
+    # read the store's counts again after this many seconds, at the least, and
+    # never spend more than 2% of the time counting
+    REFRESH_AFTER = 2.0
+    REFRESH_SHARE = 0.02
 
     def __init__(self, store, stream=None, bar: Optional[bool] = None):
         self.store = store
@@ -71,7 +80,7 @@ class Progress:
         self.begun = time.time()
         self.finished_here = 0
         self._bar = None
-        counts = store.counts()
+        counts = self._read_counts()
         self.total = sum(counts.values())
         self.finished_before = counts["done"] + counts["failed"] + counts["pruned"]
         if self.use_bar:
@@ -100,12 +109,34 @@ class Progress:
         else:
             print(text, file=self.stream, flush=True)
 
+    def _read_counts(self) -> Dict[str, int]:
+        began = time.perf_counter()
+        self.counts = dict(self.store.counts())
+        self._count_cost = time.perf_counter() - began
+        self._counted_at = time.time()
+        return dict(self.counts)
+
+    def _current(self) -> Dict[str, int]:
+        wait = max(self.REFRESH_AFTER, self._count_cost / self.REFRESH_SHARE)
+        if time.time() - self._counted_at >= wait:
+            return self._read_counts()
+        return dict(self.counts)
+
+    def _move(self, old: Optional[str], new: str) -> None:
+        if old is not None and self.counts.get(old, 0) > 0:
+            self.counts[old] -= 1
+        self.counts[new] = self.counts.get(new, 0) + 1
+
     def started(self, job) -> None:
+        claimed_from = job.get("claimed_from")
+        if claimed_from is not None:
+            self._move(claimed_from, "running")
         if self._bar is not None:
-            self._postfix(self.store.counts())
+            self._postfix(self._current())
 
     def ended(self, job, state: str, exit_code, seconds: float) -> None:
-        counts = self.store.counts()
+        self._move("running", state)
+        counts = self._current()
         if state in ("done", "failed", "pruned"):
             self.finished_here += 1
         if self._bar is not None:

@@ -60,7 +60,6 @@ _JOB_COLUMNS = (
     "id, seq, point, command, state, attempts, tries, runner, claimed, heartbeat, "
     "start, end, exit_code, error, metrics, handle, history"
 )
-_CLAIMABLE = "({})".format(", ".join("'{}'".format(s) for s in CLAIMABLE))
 
 
 class Job(dict):
@@ -280,21 +279,30 @@ class RunStore:
         ``runner``, marking it running (an attempt); None when there is none."""
         now = time.time()
         with self._transaction():
-            row = self._db.execute(
-                "SELECT id FROM jobs WHERE state IN "
-                + _CLAIMABLE
-                + self._only()
-                + " ORDER BY seq LIMIT 1"
-            ).fetchone()
-            if row is None:
+            # the oldest of each claimable state, each one index lookup (one
+            # query with IN ... ORDER BY seq would sort every claimable row)
+            rows = [
+                self._db.execute(
+                    "SELECT seq, id, state FROM jobs WHERE state=?"
+                    + self._only()
+                    + " ORDER BY seq LIMIT 1",
+                    (state,),
+                ).fetchone()
+                for state in CLAIMABLE
+            ]
+            rows = [row for row in rows if row is not None]
+            if not rows:
                 return None
+            _, job_id, claimed_from = min(rows)
             self._db.execute(
                 "UPDATE jobs SET state='running', runner=?, claimed=?, heartbeat=?, "
                 "start=NULL, end=NULL, exit_code=NULL, error=NULL, handle=NULL, "
                 "attempts=attempts+1, tries=tries+1 WHERE id=?",
-                (runner, now, now, row[0]),
+                (runner, now, now, job_id),
             )
-            return self._get(row[0])
+            job = self._get(job_id)
+            job["claimed_from"] = claimed_from  # for counts kept by the caller
+            return job
 
     def set_handle(self, job_id: str, runner: str, handle: str) -> bool:
         """Record where ``runner``'s running job went (``"slurm:1234_5"``, a dask
