@@ -35,7 +35,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _exit_code(stop)
     if not getattr(args, "func", None):
         _error(
-            "choose a command: list, lint, show, sweep, run, optimize, status, results; see '{} --help'".format(
+            "choose a command: list, lint, show, sweep, run, optimize, status, results, repair; see '{} --help'".format(
                 PROG
             )
         )
@@ -130,8 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(commands)
     add_run_parsers(commands)
     from hpreg.cli.optimize import add_optimize_parser
+    from hpreg.cli.repair import add_repair_parser
 
     add_optimize_parser(commands)
+    add_repair_parser(commands)
     return parser
 
 

@@ -24,6 +24,26 @@ APPLICATION_ID = 0x68707267
 # attempt ended), runners.identity (the process: boot id and start time)
 SCHEMA_VERSION = 3
 _MAGIC = b"SQLite format 3\x00"
+DB_NAME = "hpreg.db"
+REPAIR_FIX = (
+    "'hpreg repair {}' rebuilds it from the run directories (nothing finished "
+    "runs again; the damaged file is kept)"
+)
+
+
+def run_directories(directory: str) -> List[str]:
+    """The names of the run directories in a store's folder (those holding a
+    ``config.yaml``), sorted."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    return sorted(
+        entry.name
+        for entry in entries
+        if entry.is_dir() and os.path.exists(os.path.join(entry.path, "config.yaml"))
+    )
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -103,9 +123,9 @@ class RunStore:
       garbage) raises ``RunStoreError`` and leaves the file byte for byte as it was.
     """
 
-    def __init__(self, directory: str, create: bool = True):
+    def __init__(self, directory: str, create: bool = True, rebuilding: bool = False):
         self.directory = str(directory)
-        self.path = os.path.join(self.directory, "hpreg.db")
+        self.path = os.path.join(self.directory, DB_NAME)
         if not create and not os.path.exists(self.path):
             raise RunStoreError(
                 where=self.directory,
@@ -115,6 +135,15 @@ class RunStore:
                 path=self.path,
             )
         fresh = self._check_header()
+        if fresh and not rebuilding:
+            self._refuse_orphans()
+            if not create:  # asked to read: an empty file is not made a store
+                raise RunStoreError(
+                    where=self.directory,
+                    problem="no run store here (hpreg.db is empty)",
+                    fix="give the folder 'hpreg run' wrote",
+                    path=self.path,
+                )
         if create:
             os.makedirs(self.directory, exist_ok=True)
         self._db = sqlite3.connect(
@@ -133,6 +162,30 @@ class RunStore:
             problem=problem,
             fix="give another --store folder, or move this file away (hpreg left "
             "it as it was)",
+            path=self.path,
+        )
+
+    def _refuse_orphans(self) -> None:
+        """A missing or empty database beside run directories is damage, not a
+        new store: starting over would run every finished job again."""
+        found = run_directories(self.directory)
+        if not found:
+            return
+        shown = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+        state = "missing" if not os.path.exists(self.path) else "empty"
+        raise RunStoreError(
+            where=self.path,
+            problem="the store's database is {} but {} run director{} are here "
+            "({})".format(state, len(found), "y" if len(found) == 1 else "ies", shown),
+            fix=REPAIR_FIX.format(self.directory),
+            path=self.path,
+        )
+
+    def _damaged(self, detail: str) -> RunStoreError:
+        return RunStoreError(
+            where=self.path,
+            problem="the store's database is damaged ({})".format(detail),
+            fix=REPAIR_FIX.format(self.directory),
             path=self.path,
         )
 
@@ -185,9 +238,13 @@ class RunStore:
                     "written by a newer hpreg (store version {})".format(version)
                 )
             try:
-                db.execute("PRAGMA quick_check").fetchall()
+                check = db.execute("PRAGMA quick_check").fetchall()
             except sqlite3.DatabaseError as error:
-                raise self._refuse("cannot be read: {}".format(error)) from None
+                raise self._damaged(str(error)) from None
+            if check != [("ok",)]:
+                raise self._damaged(
+                    "; ".join(str(row[0]) for row in check[:3]) or "quick_check failed"
+                )
             if version < SCHEMA_VERSION:
                 self._upgrade()
         else:  # a new store (or one being created by another runner right now)
@@ -253,6 +310,38 @@ class RunStore:
                 )
                 added += cursor.rowcount
         return added
+
+    def restore(self, jobs: Iterable[Dict[str, Any]]) -> int:
+        """Write whole job rows (``hpreg repair``): id, point, command, state,
+        attempts, tries, claimed, start, end, exit_code, error, metrics."""
+        with self._transaction():
+            seq = self._db.execute("SELECT COALESCE(MAX(seq), -1) FROM jobs").fetchone()
+            seq = seq[0]
+            written = 0
+            for job in jobs:
+                seq += 1
+                self._db.execute(
+                    "INSERT OR REPLACE INTO jobs (id, seq, point, command, state, "
+                    "attempts, tries, claimed, start, end, exit_code, error, metrics) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        job["id"],
+                        seq,
+                        json.dumps(job.get("point") or {}),
+                        json.dumps(job.get("command") or []),
+                        job["state"],
+                        job.get("attempts", 0),
+                        job.get("tries", 0),
+                        job.get("claimed"),
+                        job.get("start"),
+                        job.get("end"),
+                        job.get("exit_code"),
+                        job.get("error"),
+                        json.dumps(job["metrics"]) if job.get("metrics") else None,
+                    ),
+                )
+                written += 1
+        return written
 
     def choose(self, ids: Optional[Sequence[str]]) -> None:
         """Limit ``claim``, ``counts``, ``jobs`` and ``requeue_failed`` to the jobs
