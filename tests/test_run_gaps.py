@@ -355,8 +355,8 @@ class TestLean:
         milliseconds behind the ``time.time()`` the start was taken with."""
         real = rundir.read_exit
 
-        def early(run_dir):
-            code, _ = real(run_dir)
+        def early(run_dir, attempt=None):
+            code, _ = real(run_dir, attempt)
             return code, rundir.read_meta(run_dir)["start"] - 0.004
 
         monkeypatch.setattr(rundir, "read_exit", early)

@@ -317,3 +317,37 @@ class TestPruneAcknowledgement:
         assert result.returncode == 0, result.stderr
         with RunStore(str(tmp_path / "runs")) as store:
             assert [j.state for j in store.jobs()] == [state]
+
+
+class TestStaleExitFile:
+    def test_an_earlier_attempts_status_is_never_this_attempts(self, tmp_path):
+        from hpreg.runner import rundir
+
+        run_dir = tmp_path / "job"
+        run_dir.mkdir()
+        (run_dir / "exit_code").write_text("130 1\n")
+        assert rundir.read_exit_code(str(run_dir), 1) == 130
+        assert rundir.read_exit_code(str(run_dir), 2) is None
+        assert rundir.read_exit(str(run_dir), 2) == (None, None)
+        (run_dir / "exit_code").write_text("0\n")  # an older wrapper's: no attempt
+        assert rundir.read_exit_code(str(run_dir), 2) == 0
+
+    def test_a_runner_killed_between_claim_and_launch_runs_the_job(self, tmp_path):
+        # attempt 1 was interrupted (its status 130 is in the run directory); the
+        # runner that claimed attempt 2 died before moving it aside
+        ledger = tmp_path / "ledger"
+        store_dir = tmp_path / "s"
+        with RunStore(str(store_dir)) as store:
+            command = ["sh", "-c", "echo ran >> {}".format(ledger)]
+            store.add_jobs([("a", {}, command)])
+            first = store.claim("gone")
+            store.finish("a", "gone", "interrupted", exit_code=130)
+            (store_dir / "a").mkdir()
+            (store_dir / "a" / "exit_code").write_text("130 1\n")
+            second = store.claim("dead-runner")
+            assert (first.attempts, second.attempts) == (1, 2)
+            store._db.execute("UPDATE jobs SET claimed = claimed - 60")
+            LocalExecutor(store, str(store_dir)).run()
+            job = store.get("a")
+            assert job.state == "done" and ledger.read_text().split() == ["ran"]
+            assert (store_dir / "a" / "exit_code").read_text().split() == ["0", "2"]

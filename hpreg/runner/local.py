@@ -318,6 +318,7 @@ class LocalExecutor(Executor):
             HPREG_CONFIG=config,
             HPREG_RUN_DIR=run_dir,
             HPREG_RUN_ID=job.id,
+            HPREG_ATTEMPT=str(job.attempts),
         )
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(gpu)
@@ -378,7 +379,7 @@ class LocalExecutor(Executor):
         if handle.gpu is not None:
             self.devices.free(handle.gpu)
         job, run_dir = handle.job, handle.run_dir
-        code, ended_at = rundir.read_exit(run_dir)
+        code, ended_at = rundir.read_exit(run_dir, job.attempts)
         if code is None and handle.proc is not None and hasattr(handle.proc, "poll"):
             returncode = handle.proc.returncode
             # a wrapper killed by a signal wrote nothing; one that exited did
@@ -410,7 +411,7 @@ class LocalExecutor(Executor):
         now = time.time()
         for job in self.store.stale_jobs(runner_dead):
             run_dir = os.path.join(self.root, job.id)
-            code = rundir.read_exit_code(run_dir)
+            code = rundir.read_exit_code(run_dir, job.attempts)
             pid = rundir.read_pid(run_dir)
             if code is None and pid is None and now - (job.claimed or 0) < LAUNCH_GRACE:
                 waiting = True

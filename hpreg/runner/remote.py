@@ -206,7 +206,12 @@ class RemoteExecutor(Executor):
                 pass
         if self._git is None:
             self._git = rundir.git_state(self.cwd)
-        env = {"HPREG_CONFIG": config, "HPREG_RUN_DIR": run_dir, "HPREG_RUN_ID": job.id}
+        env = {
+            "HPREG_CONFIG": config,
+            "HPREG_RUN_DIR": run_dir,
+            "HPREG_RUN_ID": job.id,
+            "HPREG_ATTEMPT": str(job.attempts),
+        }
         task = Task(
             job.id,
             run_dir,
@@ -233,7 +238,7 @@ class RemoteExecutor(Executor):
 
     def _finish(self, job, how: Ended, interrupted: bool = False) -> None:
         run_dir = os.path.join(self.root, job.id)
-        code = rundir.read_exit_code(run_dir)
+        code = rundir.read_exit_code(run_dir, job.attempts)
         if code is None and how.code is not None and how.code >= 0:
             code = how.code
         outcome = classify(
@@ -262,7 +267,7 @@ class RemoteExecutor(Executor):
         now = time.time()
         for job in self.store.stale_jobs(runner_dead):
             run_dir = os.path.join(self.root, job.id)
-            code = rundir.read_exit_code(run_dir)
+            code = rundir.read_exit_code(run_dir, job.attempts)
             if code is None and not job.handle:
                 if now - (job.claimed or 0) < LAUNCH_GRACE:
                     waiting = True  # being submitted right now, maybe

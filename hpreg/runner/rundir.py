@@ -45,10 +45,11 @@ HOST = _hostname()  # this machine's name, in meta.json and the store's runners
 # write() of a few bytes, so a reader sees the whole number or an empty file (read
 # as "not ended"), never a part of it; a rename would cost a process per job.
 # A trap that runs a command (not '' which children would inherit as "ignore") keeps
-# the wrapper alive on SIGINT/SIGTERM until the command has ended.
+# the wrapper alive on SIGINT/SIGTERM until the command has ended. The status names
+# its attempt ($HPREG_ATTEMPT): an earlier attempt's file is never read as this one's.
 WRAPPER = (
     'd=$1; shift; echo $$ > "$d/pid"; trap : INT TERM; "$@"; c=$?; '
-    'echo $c > "$d/exit_code"; exit $c'
+    'echo "$c ${HPREG_ATTEMPT:-}" > "$d/exit_code"; exit $c'
 )
 # The local runner's WRAPPER: its stdin is the job's device lease (hpreg.runner.devices)
 # or /dev/null. It keeps it open as fd 9 until it exits and runs the command with
@@ -57,7 +58,7 @@ WRAPPER = (
 # dash's redirections take one digit, and the runner's may be 10 or more.)
 LEASED_WRAPPER = (
     'd=$1; shift; exec 9<&0 </dev/null; echo $$ > "$d/pid"; trap : INT TERM; '
-    '"$@" 9<&-; c=$?; echo $c > "$d/exit_code"; exit $c'
+    '"$@" 9<&-; c=$?; echo "$c ${HPREG_ATTEMPT:-}" > "$d/exit_code"; exit $c'
 )
 
 
@@ -140,23 +141,34 @@ def prune_acknowledged(run_dir: str) -> bool:
     return os.path.exists(os.path.join(run_dir, PRUNED))
 
 
-def read_exit_code(run_dir: str) -> Optional[int]:
-    """The exit status the job's wrapper wrote when it ended, or None."""
-    try:
-        with open(os.path.join(run_dir, EXIT), encoding="ascii") as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
+def _exit_status(data: bytes, attempt: Optional[int]) -> Optional[int]:
+    """``b"0 3\n"``: status 0 of attempt 3 (None when ``attempt`` is another);
+    a status that names no attempt (an older wrapper's) is taken as it is."""
+    words = data.split()
+    code = int(words[0])
+    if attempt is not None and len(words) > 1 and int(words[1]) != attempt:
         return None
+    return code
 
 
-def read_exit(run_dir: str) -> Tuple[Optional[int], Optional[float]]:
-    """The exit status the job's wrapper wrote and when (one open), or None, None."""
+def read_exit_code(run_dir: str, attempt: Optional[int] = None) -> Optional[int]:
+    """The exit status the job's wrapper wrote when it ended (of ``attempt``, when
+    given), or None."""
+    return read_exit(run_dir, attempt)[0]
+
+
+def read_exit(
+    run_dir: str, attempt: Optional[int] = None
+) -> Tuple[Optional[int], Optional[float]]:
+    """The exit status the job's wrapper wrote and when (one open), or None, None;
+    with ``attempt``, None, None for another attempt's status."""
     try:
         with open(os.path.join(run_dir, EXIT), "rb") as f:
             when = os.fstat(f.fileno()).st_mtime
-            return int(f.read().strip()), when
-    except (OSError, ValueError):
+            code = _exit_status(f.read(), attempt)
+    except (OSError, ValueError, IndexError):
         return None, None
+    return (code, when) if code is not None else (None, None)
 
 
 def exit_time(run_dir: str) -> Optional[float]:
