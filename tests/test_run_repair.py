@@ -127,3 +127,26 @@ def test_a_job_still_running_when_the_store_is_rebuilt_is_re_attached(tmp_path):
     assert len(_ledger(tmp_path)) == 1  # re-attached, not started again
     with RunStore(str(store), create=False) as opened:
         assert [j.state for j in opened.jobs()] == ["done"]
+
+
+def test_status_and_results_read_an_older_store_without_writing_it(tmp_path):
+    import hashlib
+    import sqlite3
+
+    assert _sweep(tmp_path).returncode == 1
+    db = tmp_path / "runs" / "s" / "hpreg.db"
+    conn = sqlite3.connect(str(db))
+    conn.execute("ALTER TABLE jobs DROP COLUMN history")  # as a version 2 store
+    conn.execute("ALTER TABLE runners DROP COLUMN identity")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    digest = hashlib.sha256(db.read_bytes()).hexdigest()
+    status = _hpreg(tmp_path, "status", "runs/s")
+    assert status.returncode == 0 and "3 done, 1 failed" in status.stdout
+    results = _hpreg(tmp_path, "results", "runs/s", "--format", "json")
+    assert results.returncode == 0, results.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    conn = sqlite3.connect(str(db))
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2  # not upgraded
+    conn.close()

@@ -364,7 +364,7 @@ def _open(directory: str):
             fix="give the folder 'hpreg run' wrote (--store DIR, default "
             "runs/<sweep file stem>)",
         )
-    return RunStore(directory, create=False)
+    return RunStore(directory, create=False, readonly=True)
 
 
 def _optimization_rows(directory: str, store):

@@ -5,6 +5,7 @@ import json
 import os
 import sqlite3
 import time
+import urllib.parse
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hpreg.errors import RunStoreError
@@ -123,7 +124,13 @@ class RunStore:
       garbage) raises ``RunStoreError`` and leaves the file byte for byte as it was.
     """
 
-    def __init__(self, directory: str, create: bool = True, rebuilding: bool = False):
+    def __init__(
+        self,
+        directory: str,
+        create: bool = True,
+        rebuilding: bool = False,
+        readonly: bool = False,
+    ):
         self.directory = str(directory)
         self.path = os.path.join(self.directory, DB_NAME)
         if not create and not os.path.exists(self.path):
@@ -146,9 +153,21 @@ class RunStore:
                 )
         if create:
             os.makedirs(self.directory, exist_ok=True)
-        self._db = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT, isolation_level=None
-        )
+        self.readonly = readonly
+        self._columns = _JOB_COLUMNS
+        if readonly:  # status, results: nothing is written into the file read
+            self._db = sqlite3.connect(
+                "file:{}?mode=ro".format(
+                    urllib.parse.quote(os.path.abspath(self.path))
+                ),
+                uri=True,
+                timeout=BUSY_TIMEOUT,
+                isolation_level=None,
+            )
+        else:
+            self._db = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None
+            )
         try:
             self._open(fresh)
         except BaseException:
@@ -246,6 +265,9 @@ class RunStore:
                     "; ".join(str(row[0]) for row in check[:3]) or "quick_check failed"
                 )
             if version < SCHEMA_VERSION:
+                if self.readonly:
+                    self._columns = self._present_columns()
+                    return
                 self._upgrade()
         else:  # a new store (or one being created by another runner right now)
             # WAL and NORMAL before the first write: creating the store costs no
@@ -258,10 +280,19 @@ class RunStore:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
+        if self.readonly:
+            return
         db.execute("PRAGMA journal_mode = WAL")
         # WAL + NORMAL: a commit survives a process crash; power loss may lose the
         # last commits, never corrupt the file
         db.execute("PRAGMA synchronous = NORMAL")
+
+    def _present_columns(self) -> str:
+        """The job columns to select from an older store read as it is (a column
+        it lacks reads as NULL)."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        names = [n.strip() for n in _JOB_COLUMNS.split(",")]
+        return ", ".join(n if n in present else "NULL AS " + n for n in names)
 
     def _upgrade(self) -> None:
         """Bring a store of an older hpreg up to ``SCHEMA_VERSION`` (in place)."""
@@ -493,7 +524,7 @@ class RunStore:
 
     def _get(self, job_id: str) -> Optional[Job]:
         row = self._db.execute(
-            "SELECT {} FROM jobs WHERE id=?".format(_JOB_COLUMNS), (job_id,)
+            "SELECT {} FROM jobs WHERE id=?".format(self._columns), (job_id,)
         ).fetchone()
         return _job(row) if row else None
 
@@ -502,7 +533,7 @@ class RunStore:
 
     def jobs(self, state: Optional[str] = None) -> List[Job]:
         """Every job in the order they were added (or those in ``state``)."""
-        query = "SELECT {} FROM jobs WHERE 1".format(_JOB_COLUMNS) + self._only()
+        query = "SELECT {} FROM jobs WHERE 1".format(self._columns) + self._only()
         args: Tuple = ()
         if state is not None:
             query += " AND state=?"
@@ -552,10 +583,13 @@ class RunStore:
         return Beater(self.path)
 
     def runners(self) -> List[Dict[str, Any]]:
+        identity = "identity" if self._columns == _JOB_COLUMNS else "NULL"
         return [
             dict(zip(("id", "host", "pid", "started", "heartbeat", "identity"), row))
             for row in self._db.execute(
-                "SELECT id, host, pid, started, heartbeat, identity FROM runners"
+                "SELECT id, host, pid, started, heartbeat, {} FROM runners".format(
+                    identity
+                )
             )
         ]
 
@@ -564,7 +598,7 @@ class RunStore:
         live = {r["id"] for r in self.runners() if not dead(r)}
         rows = self._db.execute(
             "SELECT {} FROM jobs WHERE state='running' ORDER BY seq".format(
-                _JOB_COLUMNS
+                self._columns
             )
         )
         return [job for job in map(_job, rows) if job.runner not in live]
