@@ -150,3 +150,41 @@ def test_status_and_results_read_an_older_store_without_writing_it(tmp_path):
     conn = sqlite3.connect(str(db))
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2  # not upgraded
     conn.close()
+
+
+def test_hostile_metrics_never_stop_a_job_being_recorded(tmp_path):
+    # each job writes its metrics.jsonl itself, damaged in its own way
+    script = (
+        "import os\n"
+        "from hpreg.m import _\n"
+        "d = os.environ['HPREG_RUN_DIR']; x = _('x', 0)\n"
+        "lines = [\n"
+        "    b'{\"loss\": 1.0}\\n',\n"
+        "    b'\\xff\\xfe not utf-8\\n',\n"
+        "    b'[' * 100000 + b']' * 100000 + b'\\n',\n"
+        "    b'{\"big\": ' + b'9' * 5000 + b'}\\n',\n"
+        "    b'{\"huge\": \"' + b'a' * (3 << 20) + b'\"}\\n',\n"
+        "    b'{\"acc\": 0.5}\\n',\n"
+        "]\n"
+        "open(os.path.join(d, 'metrics.jsonl'), 'wb').write(b''.join(lines[: x + 3]))\n"
+    )
+    (tmp_path / "job.py").write_text(script)
+    result = _hpreg(
+        tmp_path,
+        "run",
+        "x=range(0,4)",
+        "--store",
+        "runs/s",
+        "--",
+        sys.executable,
+        "job.py",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "unreadable line" in result.stderr and "over 1 MB skipped" in result.stderr
+    with RunStore(str(tmp_path / "runs" / "s"), create=False) as store:
+        jobs = {j.point["x"]: j for j in store.jobs()}
+    assert {j.state for j in jobs.values()} == {"done"}
+    assert jobs[0].metrics == {"loss": 1.0}
+    assert jobs[1].metrics["big"] == "9" * 5000  # kept, as text
+    assert jobs[3].metrics == {"loss": 1.0, "big": "9" * 5000, "acc": 0.5}

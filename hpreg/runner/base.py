@@ -44,7 +44,7 @@ import os
 from typing import Optional
 
 from hpreg.runner.liveness import Heartbeat, check_one_host, process_identity
-from hpreg.runner.rundir import HOST
+from hpreg.runner.rundir import HOST, METRICS, read_metrics_checked
 from hpreg.runner.states import (
     DONE,
     FAILED,
@@ -96,6 +96,16 @@ class Executor:
             if self.driver.feed():
                 job = self.store.claim(self.runner)
         return job
+
+    def read_metrics(self, job, run_dir: str):
+        """The job's metrics; what was wrong with its ``metrics.jsonl`` (lines
+        skipped or cut) is said, naming the job."""
+        metrics, problems = read_metrics_checked(run_dir)
+        if problems and self.progress is not None:
+            self.progress.message(
+                "{}: {}: {}".format(job.id, METRICS, "; ".join(problems))
+            )
+        return metrics
 
     def record_end(self, job, run_dir, outcome, code, end, metrics, start, detail=None):
         """Record how a job's attempt ended (``outcome``, from ``states.classify``;

@@ -394,7 +394,7 @@ class LocalExecutor(Executor):
         detail = None
         if outcome.state == "failed":
             detail = rundir.tail(os.path.join(run_dir, rundir.STDERR)) or None
-        metrics = rundir.read_metrics(run_dir)
+        metrics = self.read_metrics(job, run_dir)
         meta = handle.meta if handle.meta is not None else rundir.read_meta(run_dir)
         end = rundir.end_not_before(end, meta.get("start"))
         meta.update(end=end, exit_code=code)

@@ -255,7 +255,7 @@ class RemoteExecutor(Executor):
         end = rundir.end_not_before(
             rundir.exit_time(run_dir) or time.time(), meta.get("start")
         )
-        metrics = rundir.read_metrics(run_dir)
+        metrics = self.read_metrics(job, run_dir)
         self.record_end(
             job, run_dir, outcome, code, end, metrics, meta.get("start"), detail
         )

@@ -192,24 +192,66 @@ def read_pid(run_dir: str) -> Optional[int]:
         return None
 
 
+METRICS_LINE_LIMIT = 1 << 20  # bytes of one metrics line; a longer one is cut
+
+
 def read_metrics(run_dir: str) -> Dict[str, Any]:
     """Each metric's last reported value (``time`` and ``step`` left out); a line
-    cut short by a crash is skipped."""
+    cut short by a crash, not UTF-8, not JSON or too deep is skipped."""
+    return read_metrics_checked(run_dir)[0]
+
+
+def read_metrics_checked(run_dir: str) -> Tuple[Dict[str, Any], List[str]]:
+    """``read_metrics`` and what was wrong with the file, in words (lines skipped,
+    lines over ``METRICS_LINE_LIMIT`` bytes cut): a job's end is recorded whatever
+    its metrics hold. An integer too long for Python's int is kept as its text."""
     last: Dict[str, Any] = {}
+    bad = cut = 0
     try:
-        with open(os.path.join(run_dir, METRICS), encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except ValueError:
+        with open(os.path.join(run_dir, METRICS), "rb") as f:
+            while True:
+                line = f.readline(METRICS_LINE_LIMIT + 1)
+                if not line:
+                    break
+                if len(line) > METRICS_LINE_LIMIT and not line.endswith(b"\n"):
+                    cut += 1
+                    while line and not line.endswith(b"\n"):  # the rest of it
+                        line = f.readline(METRICS_LINE_LIMIT)
                     continue
-                if isinstance(record, dict):
-                    for key, value in record.items():
-                        if key not in ("time", "step"):
-                            last[key] = value
+                record = _metrics_record(line)
+                if record is None:
+                    bad += line.strip() != b""
+                    continue
+                for key, value in record.items():
+                    if key not in ("time", "step"):
+                        last[key] = value
     except OSError:
         pass
-    return last
+    problems = []
+    if bad:
+        problems.append("{} unreadable line{} skipped".format(bad, "s"[: bad > 1]))
+    if cut:
+        problems.append(
+            "{} line{} over {} MB skipped".format(
+                cut, "s"[: cut > 1], METRICS_LINE_LIMIT >> 20
+            )
+        )
+    return last, problems
+
+
+def _int_or_text(digits: str):
+    try:
+        return int(digits)
+    except ValueError:  # past Python's digit limit: kept, as text
+        return digits
+
+
+def _metrics_record(line: bytes) -> Optional[Dict[str, Any]]:
+    try:
+        record = json.loads(line.decode("utf-8"), parse_int=_int_or_text)
+    except (ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def tail(path: str, lines: int = 10, limit: int = 2000) -> str:
