@@ -101,3 +101,27 @@ def test_a_live_runner_with_an_old_heartbeat_keeps_its_job(tmp_path):
     assert len(_ledger(ledger)) == 1
     with RunStore(str(tmp_path / "runs" / "s")) as store:
         assert [j.state for j in store.jobs()] == ["done"]
+
+
+def test_timeout_holds_for_a_job_re_attached_after_kill_9(tmp_path):
+    ledger = tmp_path / "ledger"
+    environ = env(tmp_path / "count", LEDGER=ledger)
+    command = 'echo "$HPREG_RUN_ID" >> "$LEDGER"; exec sleep 600'
+    argv = [sys.executable, "-m", "hpreg", "run", "x=1", "--store", "runs/s"]
+    argv += ["--timeout", "3", "--", "sh", "-c", command]
+    first = subprocess.Popen(argv, cwd=str(tmp_path), env=environ)
+    deadline = time.time() + 60
+    while not _ledger(ledger):
+        assert time.time() < deadline and first.poll() is None
+        time.sleep(0.02)
+    first.kill()
+    first.wait()
+    second = subprocess.run(
+        argv, cwd=str(tmp_path), env=environ, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert second.returncode == 1, second.stderr
+    with RunStore(str(tmp_path / "runs" / "s")) as store:
+        (job,) = store.jobs()
+        assert job.state == "failed" and "timed out after 3 s" in job.error
+    assert len(_ledger(ledger)) == 1  # re-attached, then stopped; never run again

@@ -427,6 +427,8 @@ class LocalExecutor(Executor):
             start = rundir.read_meta(run_dir).get("start")
             if code is None and pid is not None and process_alive(pid, run_dir):
                 handle = _Handle(job, run_dir, pid, start=start)
+                if self.timeout is not None:  # --timeout counts from its start
+                    handle.deadline = handle.start + self.timeout
                 handle.gpu = self._take_device_of(pid)  # still holds its device
                 self.running[job.id] = handle  # re-attached: watched, never restarted
                 if self.progress is not None:
