@@ -351,3 +351,26 @@ class TestStaleExitFile:
             job = store.get("a")
             assert job.state == "done" and ledger.read_text().split() == ["ran"]
             assert (store_dir / "a" / "exit_code").read_text().split() == ["0", "2"]
+
+
+def test_placeholders_are_filled_in_one_pass():
+    from hpreg.runner import rundir
+
+    config = "/runs/st_{id}/abc/config.yaml"
+    filled = rundir.fill("--cfg={config}:{id}", config, "/runs/st_{id}/abc", "abc")
+    assert filled == "--cfg=/runs/st_{id}/abc/config.yaml:abc"
+
+
+def test_a_store_path_with_braces_is_not_filled(tmp_path, run_hpreg):
+    result = run_hpreg(
+        "run", "x=1,2", "--store", "st_{id}", "--", "sh", "-c", "cat {config}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with RunStore(str(tmp_path / "st_{id}"), create=False) as store:
+        assert {j.state for j in store.jobs()} == {"done"}
+        outputs = sorted(
+            (tmp_path / "st_{id}" / j.id / "stdout.log").read_text().strip()
+            for j in store.jobs()
+        )
+    assert outputs == ["x: 1", "x: 2"]

@@ -4,6 +4,7 @@ leaves there when it ends (its exit status, written atomically, and its metrics)
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -78,15 +79,17 @@ def job_id(point: Dict[str, Any], command: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+_PLACEHOLDER = re.compile(r"\{(config|run_dir|id)\}")
+
+
 def fill(argument: str, config: str, run_dir: str, job: str) -> str:
-    """Replace ``{config}``, ``{run_dir}`` and ``{id}`` in one argument."""
+    """Replace ``{config}``, ``{run_dir}`` and ``{id}`` in one argument, in one
+    pass: a path that holds ``{id}`` itself (``--store 'st_{id}'``) is left as
+    it is."""
     if "{" not in argument:
         return argument
-    return (
-        argument.replace("{config}", config)
-        .replace("{run_dir}", run_dir)
-        .replace("{id}", job)
-    )
+    values = {"config": config, "run_dir": run_dir, "id": job}
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], argument)
 
 
 def prepare(
