@@ -374,3 +374,22 @@ def test_a_store_path_with_braces_is_not_filled(tmp_path, run_hpreg):
             for j in store.jobs()
         )
     assert outputs == ["x: 1", "x: 2"]
+
+
+def test_a_point_holding_an_object_with_an_address_is_refused(tmp_path):
+    import hpreg
+    from hpreg.errors import UsageError
+
+    def activation(x):
+        return x
+
+    with pytest.raises(UsageError) as caught:
+        hpreg.run(
+            [{"lr": 0.1, "model": {"act": activation}}],
+            ["true"],
+            store=str(tmp_path / "s"),
+            progress=False,
+        )
+    message = str(caught.value)
+    assert "'model'" in message and "not plain data" in message
+    assert not (tmp_path / "s").exists()  # refused before anything was written

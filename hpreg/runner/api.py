@@ -8,7 +8,9 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Unio
 from hpreg.runner.base import Executor
 from hpreg.runner.local import FunctionTarget, Summary
 from hpreg.runner.progress import Progress
-from hpreg.runner.rundir import job_id, plain_point
+from hpreg._text import shorten
+from hpreg.errors import UsageError
+from hpreg.runner.rundir import job_id, plain_point, unstable_value
 from hpreg.runner.store import RunStore
 
 Target = Union[str, Sequence[str], Callable[[Dict[str, Any]], Any]]
@@ -77,6 +79,15 @@ def run_points(
     label = function.command if function is not None else command
     entries = []
     for point in points:
+        unstable = unstable_value(point)
+        if unstable is not None:
+            raise UsageError(
+                where="the point's {!r}".format(unstable[0]),
+                problem="{} is not plain data: a job id made from it would change "
+                "at every run".format(shorten(repr(unstable[1]), 80)),
+                fix="sweep over a name, number or string and build the object "
+                "in the job",
+            )
         plain = plain_point(point)
         entries.append((job_id(plain, label), plain, label))
     run_store = RunStore(store)

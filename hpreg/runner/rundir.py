@@ -68,6 +68,28 @@ def plain_point(point: Dict[str, Any]) -> Dict[str, Any]:
     return {str(name): plain_value(value, repr) for name, value in point.items()}
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def unstable_value(point: Dict[str, Any]) -> Optional[Tuple[str, Any]]:
+    """The first ``(name, value)`` of ``point`` whose text holds a memory address
+    (a function, an object without a repr of its own): a job id made from it would
+    change at every run, so the job would run again every time."""
+    for name, value in point.items():
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, (type(None), bool, int, float, str)):
+                continue
+            if isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, (list, tuple, set, frozenset)):
+                stack.extend(item)
+            elif _ADDRESS.search(repr(item)):
+                return str(name), value
+    return None
+
+
 def job_id(point: Dict[str, Any], command: Any) -> str:
     """A stable id: a hash of the point's values and the command (12 hex digits)."""
     text = json.dumps(
