@@ -12,7 +12,7 @@ from hpreg.runner.base import Executor
 from hpreg.runner.liveness import runner_dead
 from hpreg.runner.local import FunctionTarget, Summary
 from hpreg.runner.node import STOP_FILE, Task
-from hpreg.runner.states import LAUNCH_GRACE, RECOVER_EVERY, classify
+from hpreg.runner.states import LAUNCH_GRACE, RECOVER_EVERY, Outcome, classify
 from hpreg.runner.store import RunStore
 
 EXECUTORS = ("local", "slurm", "dask")
@@ -248,6 +248,9 @@ class RemoteExecutor(Executor):
             engine_reason=how.reason or ("ended without an exit status"),
             prune_acknowledged=rundir.prune_acknowledged(run_dir),
         )
+        if outcome.state == "failed" and how.reason and code not in (None, 0):
+            # the engine ended it (Slurm's time limit): that, not the exit status
+            outcome = Outcome("failed", how.reason)
         detail = None
         if outcome.state == "failed":
             detail = rundir.tail(os.path.join(run_dir, rundir.STDERR)) or None
