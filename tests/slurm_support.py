@@ -119,6 +119,7 @@ FAKE = textwrap.dedent(
             write("next", str(base + 1))
             record = {{
                 "name": options.get("job-name", "sbatch"),
+                "comment": options.get("comment", ""),
                 "submit": time.time(),
                 "size": size,
                 "throttle": throttle,
@@ -296,7 +297,7 @@ FAKE = textwrap.dedent(
                  "controller (connect failure)")
         names = values(argv, "-n", "--name")
         form = (values(argv, "-o", "--format") or ["%i|%T|%j"])[0]
-        codes = {{"%i": "JobID", "%T": "State", "%j": "JobName"}}
+        codes = {{"%i": "JobID", "%T": "State", "%j": "JobName", "%k": "Comment"}}
         fields = [codes[c] for c in re.findall(r"%\\w", form)]
         lines = []
         for array, record in arrays().items():
@@ -306,7 +307,8 @@ FAKE = textwrap.dedent(
                 state = read(tid)
                 if state in ACTIVE:
                     lines.append({{"JobID": tid, "State": state,
-                                   "JobName": record["name"]}})
+                                   "JobName": record["name"],
+                                   "Comment": record["comment"]}})
         rows(argv + ["-P"], fields, lines)
 
 

@@ -155,6 +155,7 @@ def test_a_small_sweep_within_the_parallelism_waits_for_nothing(slurm):
     assert "--signal" not in script
     # the manifest of the batch, written before sbatch: task index -> job, attempt
     manifest = json.loads(open(sbatch_calls(state)[0][: -len(".sh")] + ".json").read())
-    assert manifest["name"] == submitted(state)["1000"]["name"]
+    assert manifest["name"] == submitted(state)["1000"]["name"] == "hpreg-s"
+    assert submitted(state)["1000"]["comment"] == "hpreg-batch:" + manifest["token"]
     assert sorted(manifest["tasks"]) == sorted([j.id, 1] for j in _jobs(folder))
     assert manifest["array"] == "1000"

@@ -32,9 +32,10 @@ owns:
   down) is looked for in its run directory (an exit status: it ended; a pid: it
   runs) and with ``squeue``; only a job nobody knows for ``UNKNOWN_GRACE`` seconds
   is lost (then queued again, counted).
-- **A dead coordinator's jobs.** Each array's name carries a token, and a manifest
-  written before ``sbatch`` maps its tasks to hpreg's jobs: the next coordinator
-  finds a job whose Slurm id was never saved by name (``squeue``/``sacct --name``).
+- **A dead coordinator's jobs.** The jobs are named ``hpreg-<store>`` and each
+  array's comment carries its batch's token; a manifest written before ``sbatch``
+  maps its tasks to hpreg's jobs: the next coordinator finds a job whose Slurm id
+  was never saved in the queue (``squeue --name``, by the comment).
 
 ``cluster="local"`` runs the jobs with submitit's local executor instead (no Slurm;
 for trying a setup)."""
@@ -168,7 +169,6 @@ class SlurmExecutor(RemoteExecutor):
         self._base_capacity = self.capacity
         self._max_array: Optional[int] = None
         self._out: Dict[str, Set[str]] = {}  # array id -> our job ids out in it
-        self._names: Dict[str, str] = {}  # array id -> its batch's job name
         self._unknown: Dict[str, float] = {}  # job id -> since when nobody knows it
         self._refused: Optional[float] = None  # when sbatch last said "capped"
 
@@ -242,25 +242,24 @@ class SlurmExecutor(RemoteExecutor):
     def _submit_array(self, tasks: List[Task]) -> str:
         """One array of ``tasks``: manifest, script, sbatch. Returns its id."""
         token = os.urandom(4).hex()
-        store = os.path.basename(self.root.rstrip(os.sep)) or "runs"
-        name = "hpreg-{}-{}".format(store, token)
+        name = self.job_name()
         where = slurm_batch.write_manifest(self.root, token, name, tasks)
         logs = os.path.join(self.root, ".slurm")
         throttle = self.array_parallelism
         after = self._after(len(tasks))
         path = where + ".sh"
+        options = self.sbatch_options()
         text = slurm_batch.script(
-            name, len(tasks), throttle, logs, where, self.sbatch_options(), after
+            name, token, len(tasks), throttle, logs, where, options, after
         )
         with open(path, "w") as f:
             f.write(text)
         try:
             array = slurm_batch.sbatch(path)
         except slurm_batch.TimedOut:
-            array = self._submitted_as(name)
-            if array is None:
+            array = self._submitted_as(token)
+            if not array:
                 raise slurm_batch.Capped("sbatch timed out") from None
-        self._names[array] = name
         slurm_batch.set_array(self.root, token, array)
         return array
 
@@ -274,28 +273,34 @@ class SlurmExecutor(RemoteExecutor):
             return []
         return sorted((a for a, jobs in self._out.items() if jobs), key=int)
 
-    def _submitted_as(self, name: str) -> Optional[str]:
-        """The array id of the batch ``name`` (sbatch timed out: did it go out?)."""
-        found = self._find(name)
+    def _submitted_as(self, token: str) -> str:
+        """The array id of the batch ``token`` (sbatch timed out: did it go out?)."""
+        found = self._find(token)
         if found is None:
             raise ExecutorError(
                 where="--executor slurm",
-                problem="sbatch timed out, and neither squeue nor sacct says "
-                "whether {} went out".format(name),
+                problem="sbatch timed out, and squeue does not say whether batch "
+                "{} went out".format(token),
                 fix="run the same command again once the Slurm controller answers",
                 executor="slurm",
             )
         return found
 
-    def _find(self, name: str) -> Optional[str]:
-        """The array id of the job named ``name``; "" when Slurm does not know it,
-        None when neither squeue nor sacct answered."""
-        queued = slurm_query.squeue([name])
-        known = slurm_query.sacct(names=[name])
-        if queued is None and known is None:
+    def job_name(self) -> str:
+        """The Slurm job name of the store's jobs: ``hpreg-<store's folder name>``."""
+        return "hpreg-" + (os.path.basename(self.root.rstrip(os.sep)) or "runs")
+
+    def _find(self, token: str) -> Optional[str]:
+        """The array id of the batch ``token`` if it is pending or running (squeue:
+        the controller knows a job the moment sbatch returns); "" when it is not,
+        None when squeue did not answer. (A batch that ended has left its exit
+        status in its run directories, or is to run again.)"""
+        queued = slurm_query.squeue([self.job_name()])
+        if queued is None:
             return None
-        for slurm_id in list(queued or {}) + list(known or {}):
-            return _array(slurm_id)
+        for slurm_id, (_, comment) in queued.items():
+            if comment == slurm_batch.COMMENT + token:
+                return _array(slurm_id)
         return ""
 
     def _capped(self, fitted: int) -> None:
@@ -332,30 +337,26 @@ class SlurmExecutor(RemoteExecutor):
         job = self.store.get(job_id)
         if job is None:
             return None
-        for name, index in reversed(slurm_batch.find(self.root, job_id, job.attempts)):
-            array = self._find(name)
+        for _, token, index in reversed(
+            slurm_batch.find(self.root, job_id, job.attempts)
+        ):
+            array = self._find(token)
             if array is None:
                 raise ExecutorError(
                     where="--executor slurm",
-                    problem="neither squeue nor sacct answered: cannot tell whether "
-                    "job {} went out (as {})".format(job_id, name),
+                    problem="squeue did not answer: cannot tell whether job {} is "
+                    "in Slurm's queue (batch {})".format(job_id, token),
                     fix="run the same command again once Slurm answers",
                     executor="slurm",
                 )
             if array:
-                self._names[array] = name
                 slurm_id = "{}_{}".format(array, index)
                 self._watch(job_id, slurm_id)
                 return PREFIX + slurm_id
         return None  # never submitted: queued again
 
     def _watch(self, job_id: str, slurm_id: str) -> None:
-        array = _array(slurm_id)
-        self._out.setdefault(array, set()).add(job_id)
-        if array not in self._names:
-            for manifest in slurm_batch.manifests(self.root).values():
-                if manifest.get("array") and manifest.get("name"):
-                    self._names.setdefault(manifest["array"], manifest["name"])
+        self._out.setdefault(_array(slurm_id), set()).add(job_id)
 
     # -- watching --------------------------------------------------------------------
     def poll(self, handles: Dict[str, str]) -> Dict[str, Ended]:
@@ -413,10 +414,7 @@ class SlurmExecutor(RemoteExecutor):
                 ask.append(job_id)
         if not ask:
             return ended
-        names = sorted(
-            {self._names[a] for a in (_array(ids[j]) for j in ask) if a in self._names}
-        )
-        queued = slurm_query.squeue(names)
+        queued = slurm_query.squeue([self.job_name()])
         if queued is None:
             return ended  # squeue failed: cannot tell, the clock does not run
         for job_id in ask:

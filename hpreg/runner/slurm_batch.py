@@ -1,10 +1,11 @@
 """Submitting to Slurm: one array per ``sbatch`` call, its script, and its manifest.
 
-Each array is a batch with a random token: its job name is ``hpreg-<store>-<token>``
-and, before ``sbatch`` runs, ``<store>/.slurm/batches/<token>.json`` lists which
-hpreg job (and attempt) each array task is, and ``<token>/<index>.pkl`` holds each
-task. A coordinator that dies between ``sbatch`` and saving the Slurm id loses
-nothing: the next one finds the array by its name (``squeue``/``sacct --name``).
+Each array is a batch with a random token: its jobs are named ``hpreg-<store>`` and
+carry the comment ``hpreg-batch:<token>``, and, before ``sbatch`` runs,
+``<store>/.slurm/batches/<token>.json`` lists which hpreg job (and attempt) each
+array task is, and ``<token>/<index>.pkl`` holds each task. A coordinator that dies
+between ``sbatch`` and saving the Slurm id loses nothing: the next one finds the
+array in the queue by its name and comment (``squeue``).
 """
 
 import glob
@@ -34,7 +35,8 @@ CAPPED = (
     "temporarily unable to accept job",
 )
 # set by hpreg, not by --slurm-opt
-OWN = ("array", "job-name", "output", "error", "open-mode", "dependency")
+OWN = ("array", "job-name", "comment", "output", "error", "open-mode", "dependency")
+COMMENT = "hpreg-batch:"  # + the batch's token, in each job's comment
 
 
 class Capped(Exception):
@@ -51,6 +53,7 @@ def folder(root: str) -> str:
 
 def script(
     name: str,
+    token: str,
     size: int,
     throttle: Optional[int],
     logs: str,
@@ -68,6 +71,7 @@ def script(
     lines = ["#!/bin/bash"]
     settings: Dict[str, Any] = {
         "job-name": name,
+        "comment": COMMENT + token,
         "array": spec,
         "output": os.path.join(logs, "%A_%a.out"),
         "error": os.path.join(logs, "%A_%a.err"),
@@ -99,6 +103,7 @@ def write_manifest(root: str, token: str, name: str, tasks: List[Any]) -> str:
         write_atomic(os.path.join(where, "{}.pkl".format(index)), _dumps(task))
     manifest = {
         "name": name,
+        "token": token,
         "tasks": [[task.job_id, task.attempt] for task in tasks],
         "array": None,
     }
@@ -136,16 +141,16 @@ def manifests(root: str) -> Dict[str, Dict[str, Any]]:
     return found
 
 
-def find(root: str, job_id: str, attempt: int) -> List[Tuple[str, int]]:
-    """The batches (name, task index) that hold ``job_id``'s attempt ``attempt``,
-    newest last."""
+def find(root: str, job_id: str, attempt: int) -> List[Tuple[str, str, int]]:
+    """The batches (name, token, task index) that hold ``job_id``'s attempt
+    ``attempt``, newest last."""
     found = []
     for token, manifest in manifests(root).items():
         for index, (jid, tried) in enumerate(manifest.get("tasks", [])):
             if jid == job_id and tried == attempt:
                 path = os.path.join(folder(root), token + ".json")
-                found.append((os.path.getmtime(path), manifest["name"], index))
-    return [(name, index) for _, name, index in sorted(found)]
+                found.append((os.path.getmtime(path), manifest["name"], token, index))
+    return [(name, token, index) for _, name, token, index in sorted(found)]
 
 
 def sbatch(path: str) -> str:

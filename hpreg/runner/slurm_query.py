@@ -54,7 +54,7 @@ def expand(slurm_id: str) -> List[str]:
 
 
 def _rows(out: str) -> List[Tuple[str, str, str]]:
-    """(task id, state's first word, job name) of ``ID|STATE|NAME`` lines, folded
+    """(task id, state's first word, third field) of ``ID|STATE|...`` lines, folded
     ids expanded (``CANCELLED by 123`` is ``CANCELLED``)."""
     found = []
     for line in out.splitlines():
@@ -67,29 +67,26 @@ def _rows(out: str) -> List[Tuple[str, str, str]]:
     return found
 
 
-def sacct(arrays: List[str] = (), names: List[str] = ()) -> Optional[Dict[str, str]]:
-    """{task id: state} of the jobs of ``arrays`` (array job ids) and named
-    ``names``, from one ``sacct`` call; None when the call failed."""
-    if not arrays and not names:
+def sacct(arrays: List[str]) -> Optional[Dict[str, str]]:
+    """{task id: state} of the jobs of ``arrays`` (array job ids), from one
+    ``sacct`` call; None when the call failed."""
+    if not arrays:
         return {}
-    command = ["sacct", "-X", "-n", "-P", "-o", "JobID,State,JobName"]
-    if arrays:
-        command += ["-j", ",".join(arrays)]
-    if names:
-        command += ["--name", ",".join(names)]
-    out = call(command)
+    out = call(
+        ["sacct", "-X", "-n", "-P", "-o", "JobID,State,JobName", "-j", ",".join(arrays)]
+    )
     if out is None:
         return None
     return {slurm_id: state for slurm_id, state, _ in _rows(out)}
 
 
-def squeue(names: List[str]) -> Optional[Dict[str, str]]:
-    """{task id: state} of the pending and running jobs named ``names`` (the
-    controller's view, current even when accounting lags); None when the call
+def squeue(names: List[str]) -> Optional[Dict[str, Tuple[str, str]]]:
+    """{task id: (state, comment)} of the pending and running jobs named ``names``
+    (the controller's view, current even when accounting lags); None when the call
     failed."""
     if not names:
         return {}
-    out = call(["squeue", "-h", "-r", "--name", ",".join(names), "-o", "%i|%T|%j"])
+    out = call(["squeue", "-h", "-r", "--name", ",".join(names), "-o", "%i|%T|%k"])
     if out is None:
         return None
-    return {slurm_id: state for slurm_id, state, _ in _rows(out)}
+    return {slurm_id: (state, comment) for slurm_id, state, comment in _rows(out)}
