@@ -21,8 +21,9 @@ from slurm_support import calls, install_fake_slurm, sbatch_calls, set_mode, sub
 
 @pytest.fixture(name="slurm_here")
 def fixture_slurm_here(tmp_path, monkeypatch):
-    """The stand-in Slurm for ``hpreg.run`` in this process, whose grace for a job
-    nobody knows is one second: (folder, ledger, state folder)."""
+    """The stand-in Slurm for ``hpreg.run`` in this process, whose graces (for a
+    job nobody knows, for an exit status sacct does not know) are one second:
+    (folder, ledger, state folder)."""
     folder, count = project(tmp_path)
     environ = env(count)
     state = install_fake_slurm(tmp_path, environ)
@@ -30,6 +31,7 @@ def fixture_slurm_here(tmp_path, monkeypatch):
         monkeypatch.setenv(name, environ[name])
     monkeypatch.chdir(folder)
     monkeypatch.setattr(slurm, "UNKNOWN_GRACE", 1.0)
+    monkeypatch.setattr(slurm, "RUN_DIR_GRACE", 1.0)
     return folder, count, state
 
 

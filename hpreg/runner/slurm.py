@@ -31,7 +31,8 @@ owns:
   nothing lost. A job ``sacct`` does not know (accounting lags, or slurmdbd is
   down) is looked for in its run directory (an exit status: it ended; a pid: it
   runs) and with ``squeue``; only a job nobody knows for ``UNKNOWN_GRACE`` seconds
-  is lost (then queued again, counted).
+  is lost (then queued again, counted). An exit status in the run directory is
+  taken when sacct has not caught up after ``RUN_DIR_GRACE`` seconds.
 - **A dead coordinator's jobs.** The jobs are named ``hpreg-<store>`` and each
   array's comment carries its batch's token; a manifest written before ``sbatch``
   maps its tasks to hpreg's jobs: the next coordinator finds a job whose Slurm id
@@ -71,6 +72,9 @@ LOST = {"PREEMPTED", "NODE_FAIL", "BOOT_FAIL"}
 # Slurm's word for an end, as the job's failure reason
 REASONS = {"TIMEOUT": "time limit", "OUT_OF_MEMORY": "out of memory"}
 UNKNOWN_GRACE = 300.0  # seconds no one (sacct, squeue, run dir) knows a job: lost
+# seconds sacct may not know a job whose run directory holds its exit status before
+# that status is taken (accounting lags by seconds; slurmdbd may be down for long)
+RUN_DIR_GRACE = 30.0
 RETRY_AFTER = 60.0  # seconds after a cap refusal before offering more jobs anyway
 PREFIX = "slurm:"
 
@@ -399,15 +403,17 @@ class SlurmExecutor(RemoteExecutor):
 
     def _unknown_jobs(self, unknown: List[str], ids: Dict[str, str]):
         """Which of the jobs sacct does not know have ended (their run directory
-        holds an exit status) or are lost (nobody knows them for
-        ``UNKNOWN_GRACE``)."""
+        holds an exit status, and sacct has not caught up for ``RUN_DIR_GRACE``) or
+        are lost (nobody knows them for ``UNKNOWN_GRACE``)."""
         now = time.time()
         ended: Dict[str, Ended] = {}
         ask = []
         for job_id in unknown:
             run_dir = os.path.join(self.root, job_id)
+            first = self._unknown.setdefault(job_id, now)
             if rundir.read_exit_code(run_dir) is not None:
-                ended[job_id] = Ended()  # it ended: its run directory tells how
+                if now - first > RUN_DIR_GRACE:
+                    ended[job_id] = Ended()  # it ended: its run directory tells how
             elif os.path.exists(os.path.join(run_dir, rundir.PID)):
                 self._unknown.pop(job_id, None)  # it runs
             else:
@@ -416,13 +422,11 @@ class SlurmExecutor(RemoteExecutor):
             return ended
         queued = slurm_query.squeue([self.job_name()])
         if queued is None:
-            return ended  # squeue failed: cannot tell, the clock does not run
+            return ended  # squeue failed: cannot tell now
         for job_id in ask:
             if ids[job_id] in queued:
                 self._unknown.pop(job_id, None)
-                continue
-            first = self._unknown.setdefault(job_id, now)
-            if now - first > UNKNOWN_GRACE:
+            elif now - self._unknown[job_id] > UNKNOWN_GRACE:
                 ended[job_id] = Ended(lost=True, reason="unknown to Slurm")
         return ended
 
