@@ -397,9 +397,15 @@ class SlurmExecutor(RemoteExecutor):
             return Ended(lost=True, reason="slurm: " + state)
         if state in REASONS:  # Slurm ended it: the reason, whatever its exit status
             return Ended(reason=REASONS[state])
-        if rundir.read_exit_code(os.path.join(self.root, job_id)) is not None:
+        if self._exit_code(job_id) is not None:
             return Ended()  # it ended by itself: its exit status tells how
         return Ended(reason="slurm: " + state)
+
+    def _exit_code(self, job_id: str) -> Optional[int]:
+        """The exit status the job's current attempt left in its run directory."""
+        watched = self.watched.get(job_id)
+        attempt = watched[0].attempts if watched else None
+        return rundir.read_exit_code(os.path.join(self.root, job_id), attempt)
 
     def _unknown_jobs(self, unknown: List[str], ids: Dict[str, str]):
         """Which of the jobs sacct does not know have ended (their run directory
@@ -411,7 +417,7 @@ class SlurmExecutor(RemoteExecutor):
         for job_id in unknown:
             run_dir = os.path.join(self.root, job_id)
             first = self._unknown.setdefault(job_id, now)
-            if rundir.read_exit_code(run_dir) is not None:
+            if self._exit_code(job_id) is not None:
                 if now - first > RUN_DIR_GRACE:
                     ended[job_id] = Ended()  # it ended: its run directory tells how
             elif os.path.exists(os.path.join(run_dir, rundir.PID)):
