@@ -393,3 +393,30 @@ def test_a_point_holding_an_object_with_an_address_is_refused(tmp_path):
     message = str(caught.value)
     assert "'model'" in message and "not plain data" in message
     assert not (tmp_path / "s").exists()  # refused before anything was written
+
+
+class TestSweepLimit:
+    def test_a_countable_sweep_past_the_limit_is_refused_with_runs(self, run_hpreg):
+        result = run_hpreg("run", "x=range(0,2000000)", "--", "true")
+        assert result.returncode == 1
+        assert "hpreg run runs at most 1000000" in result.stderr
+
+    def test_an_endless_function_sweep_is_refused_at_the_limit(
+        self, tmp_path, monkeypatch, capsys
+    ):
+        from hpreg.cli.app import main
+        from hpreg.sweep import leaves, output
+
+        (tmp_path / "points.py").write_text(
+            "import itertools\n"
+            "def endless():\n"
+            "    return ({'x': i} for i in itertools.count())\n"
+        )
+        monkeypatch.setattr(output, "MAX_OUT_POINTS", 50)
+        monkeypatch.setattr(leaves, "MAX_FUNCTION_POINTS", 50)
+        monkeypatch.chdir(tmp_path)
+        code = main(["run", "points.py:endless", "--store", "s", "--", "true"])
+        assert code == 1
+        err = capsys.readouterr().err
+        assert "returned more than 50 points" in err
+        assert not (tmp_path / "s").exists()

@@ -1,6 +1,7 @@
 """``hpreg run``, ``hpreg status`` and ``hpreg results``: run a sweep's points as jobs
 into a run store, watch it, read its results."""
 
+import itertools
 import os
 import sys
 from typing import List, Optional
@@ -285,7 +286,11 @@ def cmd_run(args) -> int:
     too_long = too_many(sweep._count_cheaply(), "hpreg run", MAX_OUT_POINTS)
     if too_long is not None:
         raise too_long
-    points = list(sweep)  # every value is checked before any job starts
+    # every value is checked before any job starts; a sweep that cannot be counted
+    # cheaply (a where, a function) is counted as it is read, up to the limit
+    points = list(itertools.islice(sweep, MAX_OUT_POINTS + 1))
+    if len(points) > MAX_OUT_POINTS:
+        raise too_many(len(points), "hpreg run", MAX_OUT_POINTS, at_least=True)
     for i, point in enumerate(points):
         check_point(point, "point {}".format(i))
     store = args.store or os.path.join("runs", stem)

@@ -238,6 +238,11 @@ class Let(Sweep):
         return "let" + repr(self.child)[len("product") :]
 
 
+# the most points a sweep function may return: hpreg run's own limit (it holds
+# them in memory), so an endless generator is refused before memory runs out
+MAX_FUNCTION_POINTS = 1_000_000
+
+
 class FromFunction(Sweep):
     """The finite list of points ``function()`` returned (called once, when built).
 
@@ -275,6 +280,14 @@ class FromFunction(Sweep):
             )
         points = []
         for i, item in enumerate(result):
+            if i >= MAX_FUNCTION_POINTS:  # an endless generator stops here
+                raise SweepError(
+                    where=where,
+                    problem="returned more than {:,} points".format(
+                        MAX_FUNCTION_POINTS
+                    ),
+                    fix="return fewer points (draw a sample of them)",
+                )
             try:
                 point = dict(item)
             except (TypeError, ValueError):

@@ -50,7 +50,7 @@ def too_many(
         "split it with --shard K/N".format(
             "more than {}".format(how_many(limit)) if at_least else how_many(count),
             option,
-            "writes" if option == "--out" else "prints",
+            {"--out": "writes", "hpreg run": "runs"}.get(option, "prints"),
             how_many(limit),
         )
     )
