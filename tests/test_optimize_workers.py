@@ -1,6 +1,6 @@
 """hpreg optimize --worker: many workers share one study through its storage;
 together they run exactly n_trials, a dead worker's trial is retried with the same
-parameters, SQLite is refused, reload: 0 refuses a used study."""
+parameters, reload: 0 refuses a used study."""
 
 import os
 import signal
@@ -13,7 +13,6 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from hpreg.errors import SearchSpaceError  # noqa: E402
 from optimize_support import count, job_env as _env, results
 
 JOB = textwrap.dedent(
@@ -87,7 +86,9 @@ def _trials(project, store="runs/optimize"):
         os.chdir(old)
 
 
-WORKER = ["--worker", "--metric", "val_loss", "--heartbeat", "0.5"]
+# 2 s: Optuna's grace is 3 heartbeats + 1 s (7 s), hpreg's 3 heartbeats (6 s); a dead
+# worker on this host is found by its pid at once
+WORKER = ["--worker", "--metric", "val_loss", "--heartbeat", "2"]
 
 
 def test_workers_started_together_run_exactly_n_trials(project):
@@ -144,22 +145,115 @@ def test_kill_9_of_a_worker_mid_trial_retries_its_trial_elsewhere(project):
     assert len(retried) == 1 and retried[0]["worker"] == "{}-{}".format(
         os.uname().nodename, workers[1].pid
     )
-    again = [
-        t for t in _trials(project) if t.user_attrs.get("hpreg_retry_of") is not None
-    ]
-    assert [t.user_attrs["hpreg_retry_of"] for t in again] == [
-        int(run_dir.name[len("trial") :])
+    again = [t for t in _trials(project) if t.system_attrs.get("retry_history")]
+    assert [t.system_attrs["retry_history"] for t in again] == [
+        [int(run_dir.name[len("trial") :])]
     ]
 
 
-def test_sqlite_is_refused_for_workers(project):
-    url = "sqlite:///" + str(project / "s.db")
-    done = hpreg_optimize(project, *WORKER, "--storage", url)
-    assert done.returncode == 1
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("hpreg: error: "), done.stderr
-    assert "SQLite" in lines[0] and "journal:PATH" in lines[0]
-    assert not count(project)
+STORAGES = {
+    "journal": lambda project: [],  # the default: journal:<store>/optuna.journal
+    "sqlite": lambda project: ["--storage", "sqlite:///{}/s.db".format(project)],
+}
+
+
+@pytest.mark.parametrize("storage", sorted(STORAGES))
+def test_kill_9_of_one_of_three_workers_ends_with_exactly_n_trials(project, storage):
+    """A journal's trial is failed by hpreg's heartbeat (here: its worker's pid is
+    gone), an RDB's by Optuna's (silent for 3 heartbeats); either way it is asked
+    again once and the study ends with exactly n_trials complete."""
+    go = project / "go"
+    env = _env(project, GO_FILE=go)
+    args = WORKER + ["--n-trials", 6] + STORAGES[storage](project)
+    store = project / "runs" / "optimize"
+    workers = [start(project, *args, env=env) for _ in range(3)]
+    try:
+        _wait_for(lambda: len(count(project)) == 3)  # one trial in each worker
+        victim = workers[1]
+        folder = store / "{}-{}".format(os.uname().nodename, victim.pid)
+        _wait_for(lambda: list(folder.glob("trial*/pid")))
+        run_dir = list(folder.glob("trial*/pid"))[0].parent
+        victim.kill()
+        victim.wait()
+        os.killpg(int((run_dir / "pid").read_text()), signal.SIGKILL)
+        go.write_text("")
+        outs = [w.communicate(timeout=120) for w in (workers[0], workers[2])]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    for worker, (out, err) in zip((workers[0], workers[2]), outs):
+        assert worker.returncode == 0, err
+        assert "6 of 6 trials in runs/optimize" in out
+        assert ("SQLite suits workers on this machine only" in err) == (
+            storage == "sqlite"
+        )
+    rows = results(project, "runs/optimize")
+    complete = [r for r in rows if r["state"] == "complete"]
+    assert len(complete) == 6  # exactly n_trials: no overshoot, none lost
+    dead = [r for r in rows if r["state"] != "complete"]
+    assert len(dead) == 1 and dead[0]["id"] == run_dir.name
+    assert dead[0]["state"] == "failed" and "stale" in dead[0]["note"], dead
+    retry = [r for r in complete if r["x"] == dead[0]["x"]]
+    assert len(retry) == 1
+    assert dead[0]["note"].endswith(
+        "asked again as trial {}".format(int(retry[0]["id"][5:]))
+    )
+    runs = count(project)
+    assert len(runs) == 7 and len(set(runs)) == 7  # the dead one, then six, once each
+
+
+@pytest.fixture(
+    name="database",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def fixture_database(request, tmp_path):
+    """An RDB URL of a fresh database: SQLite's, or one on the real PostgreSQL
+    server (``postgres_url``, tests/cluster_support.py)."""
+    if request.param == "sqlite":
+        return "sqlite:///{}".format(tmp_path / "study.db")
+    return request.getfixturevalue("postgres_url")
+
+
+def test_four_workers_on_a_database_one_killed_9_run_exactly_n_trials(
+    project, database
+):
+    """Four workers started together on an RDB URL, one killed -9 mid-trial: Optuna's
+    heartbeat fails its trial, another worker runs it again, and the study ends
+    with exactly n_trials complete."""
+    go = project / "go"
+    env = _env(project, GO_FILE=go)
+    args = WORKER + ["--n-trials", 8, "--storage", database]
+    store = project / "runs" / "optimize"
+    workers = [start(project, *args, env=env) for _ in range(4)]
+    try:
+        _wait_for(lambda: len(count(project)) == 4)  # one trial in each worker
+        victim = workers[2]
+        folder = store / "{}-{}".format(os.uname().nodename, victim.pid)
+        _wait_for(lambda: list(folder.glob("trial*/pid")))
+        run_dir = list(folder.glob("trial*/pid"))[0].parent
+        victim.kill()
+        victim.wait()
+        os.killpg(int((run_dir / "pid").read_text()), signal.SIGKILL)
+        go.write_text("")
+        alive = [w for w in workers if w is not victim]
+        outs = [w.communicate(timeout=120) for w in alive]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    for worker, (out, err) in zip(alive, outs):
+        assert worker.returncode == 0, err
+        assert "8 of 8 trials in runs/optimize" in out
+    rows = results(project, "runs/optimize")
+    assert [r["state"] for r in rows].count("complete") == 8  # exactly n_trials
+    dead = [r for r in rows if r["state"] != "complete"]
+    assert [r["id"] for r in dead] == [run_dir.name] and "stale" in dead[0]["note"]
+    assert len([r for r in rows if r["x"] == dead[0]["x"]]) == 2  # run again
+    runs = count(project)
+    assert len(runs) == 9 and len(set(runs)) == 9  # no trial run twice
 
 
 HYPER_OPT = """\
@@ -225,8 +319,9 @@ def _journal_study(tmp_path):
     return optuna.create_study(study_name="s", storage=storage)
 
 
-def test_a_trial_whose_heartbeat_stops_is_failed_and_enqueued_again(tmp_path):
-    from hpreg.optimizer.workers import BEAT, RETRY_OF, WORKER
+def test_a_trial_whose_heartbeat_stops_is_failed_and_asked_again(tmp_path):
+    from hpreg.optimizer.study import counted
+    from hpreg.optimizer.workers import BEAT, WORKER
 
     study = _journal_study(tmp_path)
     dist = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
@@ -244,11 +339,12 @@ def test_a_trial_whose_heartbeat_stops_is_failed_and_enqueued_again(tmp_path):
     driver.reap(103.5)  # silent for 3.5 heartbeats of its worker
     trials = study.trials
     assert [t.state.name for t in trials] == ["FAIL", "RUNNING", "WAITING"]
-    assert trials[0].user_attrs["hpreg_stale"] is True
-    assert trials[2].user_attrs[RETRY_OF] == 0
-    assert trials[2].system_attrs["fixed_params"] == silent.params
+    assert trials[2].system_attrs["retry_history"] == [0]  # Optuna's retry record
+    assert trials[2].params == silent.params
+    assert counted(study) == 0  # the stale trial does not count: it is asked again
     driver._fail_stale(trials[0])  # another worker saw it too: a no-op
     assert len(study.trials) == 3
+    assert driver.ask().number == 2  # the retry is the next trial asked
 
 
 def test_an_earlier_trial_wins_the_last_slot(tmp_path):
@@ -307,11 +403,15 @@ def test_creating_the_shared_study_retries_after_losing_the_race(monkeypatch):
         study_module.open_shared_study(None, "s", ["minimize"], None, None)
 
 
-def test_sqlite_storage_is_refused_before_opening():
-    from hpreg.optimizer.study import check_shared_storage
+def test_sqlite_is_a_warning_for_workers_who_claim_under_a_lock_file(tmp_path):
+    from hpreg.optimizer.study import shared_storage_note
+    from hpreg.optimizer.workers import lock_for
 
-    with pytest.raises(SearchSpaceError) as error:
-        check_shared_storage("sqlite:///x.db")
-    assert "SQLite" in str(error.value)
-    check_shared_storage("journal:x.journal")
-    check_shared_storage("postgresql://user@host/db")
+    db = tmp_path / "s.db"
+    # SQLite has no row locks: two workers could pop one waiting trial
+    assert lock_for("sqlite:///{}?timeout=5".format(db)).path == str(db) + ".hpreg"
+    assert lock_for("sqlite://") is None and lock_for("postgresql://u@h/db") is None
+
+    assert "this machine only" in shared_storage_note("sqlite:///x.db")
+    assert shared_storage_note("journal:x.journal") is None
+    assert shared_storage_note("postgresql://user@host/db") is None

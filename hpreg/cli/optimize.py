@@ -64,8 +64,8 @@ def add_optimize_parser(commands) -> None:
         "--heartbeat",
         type=float,
         metavar="SECONDS",
-        help="--worker: seconds between heartbeats; a trial silent for 3 is failed "
-        "and run again (default: 10)",
+        help="--worker: seconds between heartbeats (Optuna's own on a database); a "
+        "trial silent for 3 is failed and run again (default: 10)",
     )
     parser.add_argument(
         "-j",
@@ -381,7 +381,8 @@ def _report(study, summary, plan, jobs_store, line) -> int:
     """The last lines of a run: interrupted, failures, the best trial."""
     from hpreg.optimizer.study import counts
 
-    total = sum(1 for t in study.get_trials(deepcopy=False) if counts(t))
+    trials = study.get_trials(deepcopy=False)
+    total = sum(1 for t in trials if counts(t))
     if summary.interrupted:
         print(
             "hpreg: interrupted; {} of {} trials counted: run the same command to "
@@ -389,11 +390,7 @@ def _report(study, summary, plan, jobs_store, line) -> int:
             file=sys.stderr,
         )
         return 130
-    failed = [
-        t
-        for t in study.get_trials(deepcopy=False)
-        if t.state.name == "FAIL" and counts(t)
-    ]
+    failed = [t for t in trials if t.state.name == "FAIL" and counts(t)]
     if failed:
         print(
             "hpreg: warning: {} trial(s) failed ('hpreg status {}' shows their "
@@ -413,22 +410,26 @@ def _report(study, summary, plan, jobs_store, line) -> int:
 def _work(args, command, settings, dims, plan, options) -> int:
     """``--worker``: one of many processes sharing the study in ``plan.storage``."""
     from hpreg.optimizer.study import (
-        check_shared_storage,
+        GRACE_BEATS,
         counted,
         make_pruner,
         make_sampler,
         make_storage,
         open_shared_study,
         reseed,
+        shared_storage_note,
     )
     from hpreg.optimizer.workers import HEARTBEAT, run_worker, worker_name, worker_seed
 
-    check_shared_storage(plan.storage)
+    note = shared_storage_note(plan.storage)
+    if note:
+        print("hpreg: warning: {}".format(note), file=sys.stderr)
     name = worker_name()
     seed = worker_seed(settings.seed, name)
     jobs = max(2, args.jobs)  # other workers run trials too: TPE's constant liar
+    heartbeat = args.heartbeat or HEARTBEAT
     study = open_shared_study(
-        make_storage(plan.storage),
+        lambda: make_storage(plan.storage, heartbeat=heartbeat),
         plan.study_name,
         plan.directions,
         make_sampler(plan.sampler, seed, jobs, dims, settings.sampler_options),
@@ -451,10 +452,18 @@ def _work(args, command, settings, dims, plan, options) -> int:
         plan.n_trials,
         plan.storage,
         jobs=args.jobs,
-        heartbeat=args.heartbeat or HEARTBEAT,
+        heartbeat=heartbeat,
         name=name,
         **options,
     )
+    if driver.lost:
+        print(
+            "hpreg: warning: {} trial(s) run here were failed as stale by another "
+            "worker meanwhile (no heartbeat from here for {} heartbeats: an "
+            "overloaded machine or storage?); they run again there and their "
+            "results here are not told".format(driver.lost, GRACE_BEATS),
+            file=sys.stderr,
+        )
     line = "worker {}: {} trial(s) here; {} of {} trials in {}".format(
         name, driver.finished, counted(study), plan.n_trials, plan.store
     )

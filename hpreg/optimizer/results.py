@@ -13,10 +13,12 @@ from hpreg.optimizer.study import (
     JOB,
     STALE,
     UNUSED,
+    WORKER,
     make_storage,
     require_optuna,
+    retries,
+    stale_by_heartbeat,
 )
-from hpreg.optimizer.workers import WORKER
 
 STATE_WORDS = {
     "COMPLETE": "complete",
@@ -59,7 +61,9 @@ def rows(directory: str, store=None) -> List[Dict[str, Any]]:
     metrics = settings["metrics"]
     workers: Dict[str, Dict[str, Any]] = {}  # a worker's folder -> its jobs
     table = []
-    for trial in study.get_trials(deepcopy=False):
+    trials = study.get_trials(deepcopy=False)
+    again = retries(trials)
+    for trial in trials:
         if trial.user_attrs.get(UNUSED):
             continue  # asked over n_trials by a worker and dropped at once
         job_id = trial.user_attrs.get(JOB) or job_of(trial.number)
@@ -87,6 +91,12 @@ def rows(directory: str, store=None) -> List[Dict[str, Any]]:
             row["note"] = (
                 "stale: its job died with the coordinator or its worker; asked "
                 "again with the same parameters"
+            )
+        elif stale_by_heartbeat(trial) or trial.number in again:
+            row["note"] = "stale: its worker died; " + (
+                "asked again as trial {}".format(again[trial.number])
+                if trial.number in again
+                else "to be asked again"
             )
         elif trial.user_attrs.get(ERROR):
             row["note"] = str(trial.user_attrs[ERROR]).splitlines()[-1][:200]

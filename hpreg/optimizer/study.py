@@ -12,6 +12,11 @@ STALE = "hpreg_stale"  # user attribute of a trial failed because its job died
 UNUSED = "hpreg_unused"  # user attribute of a trial asked over n_trials (workers)
 JOB = "hpreg_job"
 ERROR = "hpreg_error"
+WORKER = "hpreg_worker"  # system attribute: the worker running the trial
+TOLD = "hpreg_told"  # system attribute: the worker ended the trial itself
+RETRY_HISTORY = "retry_history"  # Optuna's system attribute of a stale trial's retry
+GRACE_BEATS = 3  # heartbeats a worker may miss before its trials are stale
+MAX_RETRY = 3  # times a stale trial is asked again before its failure counts
 
 
 def require_optuna():
@@ -26,8 +31,11 @@ def require_optuna():
     return optuna
 
 
-def make_storage(text: Optional[str]):
-    """``journal:PATH`` (Optuna's journal file), an RDB URL, or None (in memory)."""
+def make_storage(text: Optional[str], heartbeat: Optional[float] = None):
+    """``journal:PATH`` (Optuna's journal file), an RDB URL, or None (in memory).
+    With ``heartbeat`` (seconds, for workers), an RDB storage runs Optuna's own
+    heartbeat: a running trial silent for ``GRACE_BEATS`` heartbeats is failed by
+    ``fail_stale_trials`` and asked again, ``MAX_RETRY`` times at most."""
     if text is None:
         return None
     optuna = require_optuna()
@@ -51,7 +59,33 @@ def make_storage(text: Optional[str]):
             problem="not a storage: expected journal:PATH or a database URL",
             fix="e.g. journal:runs/q/optuna.journal or postgresql://user@host/db",
         )
-    return text
+    if heartbeat is None:
+        return text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = stale_retry(optuna)
+        # named heartbeat_stale_trial_callback since Optuna 4.9
+        new_name = "RetryHeartbeatStaleTrialCallback" in dir(optuna.storages)
+        callback = (
+            "heartbeat_stale_trial_callback" if new_name else "failed_trial_callback"
+        )
+        return optuna.storages.RDBStorage(
+            text,
+            heartbeat_interval=heartbeat,
+            # +1 s: SQLite's clock, which times the heartbeats, has whole seconds
+            grace_period=GRACE_BEATS * heartbeat + 1,
+            **{callback: retry},
+        )
+
+
+def stale_retry(optuna):
+    """Optuna's callback that asks a stale trial again (a WAITING copy recording
+    the trial in its ``retry_history``), ``MAX_RETRY`` times at most."""
+    storages = optuna.storages
+    retry = getattr(storages, "RetryHeartbeatStaleTrialCallback", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return (retry or storages.RetryFailedTrialCallback)(max_retry=MAX_RETRY)
 
 
 def make_sampler(
@@ -156,7 +190,7 @@ def reseed(study, seed: Optional[int], make: Callable[[int], Any]) -> None:
 
 def counted(study) -> int:
     """Trials that count towards ``n_trials``: complete, pruned and failed (a trial
-    failed because its job died with the coordinator does not count)."""
+    failed because its job or worker died, and asked again, does not count)."""
     from optuna.trial import TrialState
 
     done = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -165,13 +199,42 @@ def counted(study) -> int:
 
 def counts(trial) -> bool:
     """A finished trial counts towards ``n_trials`` unless it failed as stale (its
-    job or worker died; it is asked again) or was asked over the budget (unused)."""
+    job or worker died: it is asked again) or was asked over the budget (unused)."""
     name = trial.state.name
     if name in ("COMPLETE", "PRUNED"):
         return True
     return name == "FAIL" and not (
-        trial.user_attrs.get(STALE) or trial.user_attrs.get(UNUSED)
+        trial.user_attrs.get(STALE)
+        or trial.user_attrs.get(UNUSED)
+        or stale_by_heartbeat(trial)
     )
+
+
+def stale_by_heartbeat(trial) -> bool:
+    """A worker's trial failed by a heartbeat (Optuna's, or hpreg's on a journal),
+    which asks it again: a worker marks each trial it ends itself (``TOLD``), so one
+    failed unmarked was failed by another worker. It does not count even before
+    its retry is added (Optuna fails it, then adds the retry); once asked again
+    ``MAX_RETRY`` times its failure counts."""
+    return (
+        trial.state.name == "FAIL"
+        and bool(trial.system_attrs.get(WORKER))
+        and not trial.system_attrs.get(TOLD)
+        and not trial.user_attrs.get(ERROR)  # told by a worker of an older hpreg
+        and not trial.user_attrs.get(UNUSED)
+        and len(trial.system_attrs.get(RETRY_HISTORY) or ()) < MAX_RETRY
+    )
+
+
+def retries(trials) -> Dict[int, int]:
+    """A stale trial's number -> the number of its retry (from the retries'
+    Optuna ``retry_history``)."""
+    found: Dict[int, int] = {}
+    for trial in trials:
+        history = trial.system_attrs.get(RETRY_HISTORY)
+        if isinstance(history, list) and history:
+            found[history[-1]] = trial.number
+    return found
 
 
 def values_of(result: Any, metrics: List[str]) -> Optional[List[float]]:
@@ -296,17 +359,17 @@ def run_in_process(
         raise errors[-1]  # every trial failed: the objective itself is broken
 
 
-def check_shared_storage(text: str) -> None:
+def shared_storage_note(text: str) -> Optional[str]:
     """Workers share a study through a journal file or a database server; SQLite
-    is refused (Optuna's FAQ: its locks do not hold for many processes or
-    machines)."""
+    serves the workers of one machine only (its locks do not hold on a network
+    filesystem, Optuna's FAQ): a warning."""
     if text.lower().startswith("sqlite"):
-        raise SearchSpaceError(
-            where="--storage {}".format(text),
-            problem="--worker does not share a study through SQLite, whose locks "
-            "fail with many workers (Optuna's FAQ)",
-            fix="use journal:PATH on a shared filesystem or a PostgreSQL/MySQL URL",
+        return (
+            "--storage {}: SQLite suits workers on this machine only (its locks do "
+            "not hold on a network filesystem); use journal:PATH on a shared "
+            "filesystem or a PostgreSQL/MySQL URL for many machines".format(text)
         )
+    return None
 
 
 def open_shared_study(
@@ -320,9 +383,11 @@ def open_shared_study(
 ):
     """The study shared by workers, created by the first of them: safe when many
     start at once (creating a study or a database's tables races; the losers load
-    what the winner made, retrying for ``patience`` seconds). ``reload=False``
-    refuses a study that already has finished trials (workers started together
-    join the new study; a study with results from before is not reused)."""
+    what the winner made, retrying for ``patience`` seconds); ``storage`` is a
+    storage or a function making one (an RDB storage creates its tables).
+    ``reload=False`` refuses a study that already has finished trials (workers
+    started together join the new study; a study with results from before is not
+    reused)."""
     import random
     import time
 
@@ -331,6 +396,8 @@ def open_shared_study(
     delay = 0.05
     while True:
         try:
+            if callable(storage):
+                storage = storage()
             if reload is False:
                 _refuse_finished(optuna, storage, study_name)
             return open_study(storage, study_name, directions, sampler, pruner)

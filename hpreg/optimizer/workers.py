@@ -8,22 +8,34 @@ database server such as PostgreSQL).
   ``hpreg results <store>`` finds every worker's jobs.
 - Claiming a slot: ``n_trials`` counts complete, pruned and failed trials. A worker
   asks a new trial only while the counted and running trials are fewer than
-  ``n_trials`` (under a lock file next to a journal file), and keeps it only when
+  ``n_trials`` (under a lock file next to a journal file or an SQLite database:
+  SQLite has no row locks, and two workers could take one waiting trial), and
+  keeps it only when
   fewer than ``n_trials`` trials numbered before it count, run or wait. That second
   check makes the total exact without a lock (a database): two workers racing for
   the last slot both ask, the later-numbered trial is failed at once and marked
   ``hpreg_unused`` (never counted, not shown by ``hpreg results``).
-- Heartbeats: every ``heartbeat`` seconds a worker bumps a counter (system
-  attribute ``hpreg_heartbeat``) on each trial it runs. A running trial whose
-  counter has not moved for ``GRACE_BEATS`` heartbeats, timed by the watching
-  worker's own clock (clocks of machines need not agree), or whose worker process
-  on the same host is gone, is failed as stale by the one worker whose FAIL lands
-  first, and its parameters are enqueued again: a worker's next ask runs them.
+- Heartbeats come from a thread (``hpreg.optimizer.heartbeat``), a first one as
+  soon as the trial is asked. On a database they are Optuna's own: every worker
+  calls Optuna's ``fail_stale_trials``, which fails a trial silent for
+  ``GRACE_BEATS`` heartbeats (timed by the database's clock) and asks it again
+  (``RetryHeartbeatStaleTrialCallback``). A journal file has no heartbeat of its
+  own: a worker bumps a counter (system attribute ``hpreg_heartbeat``) on each of
+  its trials, and a running trial whose counter has not moved for ``GRACE_BEATS``
+  heartbeats, timed by the watching worker's own clock (clocks of machines need not
+  agree), or whose worker process on the same host is gone (pid and start time),
+  is failed by the one worker whose FAIL lands first, and asked again by the same
+  Optuna callback. Either way a stale trial does not count (a worker marks each
+  trial it ends itself, ``hpreg_told``: a worker's trial failed unmarked is stale)
+  and is asked again ``MAX_RETRY`` times at most (its retries record it in their
+  ``retry_history``); after that its failure counts.
 - A worker ends when ``n_trials`` trials count and none runs: while other workers'
   trials run it waits, so that a dead worker's trial is retried.
 """
 
 import contextlib
+import copy
+import itertools
 import os
 import time
 import warnings
@@ -31,14 +43,19 @@ import zlib
 from typing import Any, Dict, List, Optional
 
 from hpreg.optimizer.coordinator import Driver
-from hpreg.optimizer.study import STALE, UNUSED, counts
+from hpreg.optimizer.heartbeat import Heartbeat
+from hpreg.optimizer.study import (
+    GRACE_BEATS,
+    TOLD,
+    UNUSED,
+    WORKER,
+    counts,
+    stale_retry,
+)
 from hpreg.runner import rundir
 
-WORKER = "hpreg_worker"  # system attribute: the worker running the trial
-BEAT = "hpreg_heartbeat"  # system attribute: the worker's heartbeat counter
-RETRY_OF = "hpreg_retry_of"  # user attribute: the stale trial's number
+BEAT = "hpreg_heartbeat"  # system attribute: the worker's heartbeat counter (journal)
 HEARTBEAT = 10.0  # seconds between heartbeats
-GRACE_BEATS = 3  # heartbeats missed before a trial is stale
 HOST = rundir.HOST
 
 
@@ -64,6 +81,16 @@ def tally(trials) -> List[int]:
     return [counted, running]
 
 
+def started(pid: int) -> Optional[int]:
+    """When process ``pid`` started (clock ticks since boot), None when unknown: a
+    pid with another start time is another process."""
+    try:
+        with open("/proc/{}/stat".format(pid), "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class FileLock:
     """A lock file next to a journal (``O_EXCL`` creation: NFSv3 and later, as
     Optuna's own journal lock); a holder killed with -9 loses it after
@@ -72,6 +99,7 @@ class FileLock:
     def __init__(self, path: str, grace: int = 10):
         from optuna.storages.journal import JournalFileOpenLock
 
+        self.path = path
         self.lock = JournalFileOpenLock(path, grace_period=grace)
 
     @contextlib.contextmanager
@@ -87,9 +115,15 @@ class FileLock:
 
 
 def lock_for(storage_text: str) -> Optional[FileLock]:
-    """The claim lock of a journal storage (None for a database)."""
+    """The claim lock of a journal file or an SQLite database (None for a database
+    server, whose row locks keep two workers from taking one waiting trial; SQLite
+    has none)."""
     if storage_text.startswith("journal:"):
         return FileLock(os.path.abspath(storage_text[len("journal:") :]) + ".hpreg")
+    if storage_text.lower().startswith("sqlite:///"):
+        path = storage_text[len("sqlite:///") :].split("?")[0]
+        if path and path != ":memory:":
+            return FileLock(os.path.abspath(path) + ".hpreg")
     return None
 
 
@@ -113,15 +147,31 @@ class WorkerDriver(Driver):
             "store": name,
             "host": HOST,
             "pid": os.getpid(),
+            "started": started(os.getpid()),
             "heartbeat": heartbeat,
         }
         self.storage = self.study._storage  # Optuna's storage of the study
-        self.beats = 0
-        self.next_beat = 0.0
+        exceptions = self.optuna.exceptions
+        # an RDB storage made with a heartbeat (make_storage): Optuna's own
+        interval = getattr(self.storage, "get_heartbeat_interval", lambda: None)()
+        self.optuna_heartbeat = interval is not None
+        if self.optuna_heartbeat:
+            beat = self.storage.record_heartbeat
+        else:
+            counter = itertools.count(1)
+
+            def beat(trial_id: int) -> None:
+                self.storage.set_trial_system_attr(trial_id, BEAT, next(counter))
+
+        self.heart = Heartbeat(
+            beat, heartbeat, gone=exceptions.UpdateFinishedTrialError
+        )
+        self.retry = stale_retry(self.optuna)
         self.next_look = 0.0
         self.full_until = 0.0  # no claim before: the study was full
         self.seen: Dict[int, Any] = {}  # trial id -> (heartbeat seen, since)
         self.unused = 0  # trials asked over the budget here
+        self.lost = 0  # trials failed as stale by another worker while run here
 
     def recover(self) -> None:
         """A worker's store is its own and new: nothing to reconcile."""
@@ -140,10 +190,13 @@ class WorkerDriver(Driver):
                 warnings.simplefilter(
                     "ignore", self.optuna.exceptions.ExperimentalWarning
                 )
+                # the heartbeat is ours (a thread), not Study.optimize's
+                warnings.filterwarnings("ignore", message="Heartbeat of storage")
                 trial = self.study.ask(self.distributions)
+            self.heart.add(trial._trial_id)  # a first beat at once
             self.storage.set_trial_system_attr(trial._trial_id, WORKER, self.owner)
-            self.storage.set_trial_system_attr(trial._trial_id, BEAT, self.beats)
         if not self._within_budget(trial):
+            self.heart.discard(trial._trial_id)
             trial.set_user_attr(UNUSED, True)
             self.study.tell(
                 trial, state=self.optuna.trial.TrialState.FAIL, skip_if_finished=True
@@ -170,34 +223,46 @@ class WorkerDriver(Driver):
         return ahead < self.n_trials
 
     def ended(self, job, state, run_dir, metrics, error) -> None:
+        trial = self.live.get(job.id)
+        if trial is not None and state != "queued":  # queued: --max-attempts
+            self.heart.discard(trial._trial_id)
         super().ended(job, state, run_dir, metrics, error)
         self.full_until = 0.0
 
-    # -- heartbeats and stale trials -------------------------------------------------
+    def _tell(self, trial, job_id: str, state: str, metrics, error) -> None:
+        try:
+            # a trial failed by its worker is marked: an unmarked one is stale
+            self.storage.set_trial_system_attr(trial._trial_id, TOLD, True)
+        except self.optuna.exceptions.UpdateFinishedTrialError:
+            # failed as stale by another worker (this one looked dead): it is
+            # asked again there, and this job's result is not told
+            self.lost += 1
+            return
+        super()._tell(trial, job_id, state, metrics, error)
+
+    # -- stale trials ------------------------------------------------------------------
     def tick(self, running: Dict[str, Any]) -> None:
         super().tick(running)
         self.watch()
 
     def watch(self) -> None:
-        """Beat for this worker's trials every heartbeat; look for others' stale
-        trials every ``poll`` seconds."""
+        """Every ``poll`` seconds, fail the stale trials of dead workers."""
         now = time.monotonic()
         if now < self.next_look:
             return
         self.next_look = now + self.poll
-        if now >= self.next_beat:
-            self.next_beat = now + self.heartbeat
-            self.beats += 1
-            for trial in list(self.live.values()):
-                try:
-                    self.storage.set_trial_system_attr(
-                        trial._trial_id, BEAT, self.beats
-                    )
-                except self.optuna.exceptions.UpdateFinishedTrialError:
-                    pass  # failed as stale by another worker: its retry runs there
-        self.reap(now)
+        if self.optuna_heartbeat:
+            with self._locked(), warnings.catch_warnings():
+                warnings.simplefilter(
+                    "ignore", self.optuna.exceptions.ExperimentalWarning
+                )
+                self.optuna.storages.fail_stale_trials(self.study)
+        else:
+            self.reap(now)
 
     def reap(self, now: float) -> None:
+        """A journal's stale trials: silent for ``GRACE_BEATS`` heartbeats of their
+        worker (by this worker's clock), or their worker on this host is gone."""
         mine = {trial._trial_id for trial in self.live.values()}
         TrialState = self.optuna.trial.TrialState
         running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
@@ -220,35 +285,38 @@ class WorkerDriver(Driver):
                 del self.seen[key]
 
     def _owner_gone(self, owner: Dict[str, Any]) -> bool:
-        """The trial's worker ran on this host and its process is gone."""
+        """The trial's worker ran on this host and its process is gone (its pid
+        ended, or is another process's now)."""
         from hpreg.runner.local import process_alive
 
         pid = owner.get("pid")
         if owner.get("host") != HOST or not isinstance(pid, int):
             return False
-        return pid != os.getpid() and not process_alive(pid)
+        if pid == os.getpid() and owner.get("started") == self.owner["started"]:
+            return False
+        if not process_alive(pid):
+            return True
+        return owner.get("started") is not None and started(pid) != owner["started"]
 
     def _fail_stale(self, frozen) -> None:
-        """Fail another worker's dead trial; the worker whose FAIL lands first
-        enqueues its parameters again."""
+        """Fail another worker's dead trial; the worker whose FAIL lands first asks
+        it again (Optuna's retry callback, as Optuna's heartbeat does)."""
         exceptions = self.optuna.exceptions
         TrialState = self.optuna.trial.TrialState
-        try:
-            self.storage.set_trial_user_attr(frozen._trial_id, STALE, True)
-            changed = self.storage.set_trial_state_values(
-                frozen._trial_id, TrialState.FAIL
-            )
-        except (exceptions.UpdateFinishedTrialError, RuntimeError):
-            return  # it ended meanwhile, or another worker failed it first
         self.seen.pop(frozen._trial_id, None)
-        if not changed:
-            return
-        retry = {n: frozen.params[n] for n in self.distributions if n in frozen.params}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.study.enqueue_trial(
-                retry, user_attrs={RETRY_OF: frozen.number}, skip_if_exists=False
-            )
+        with self._locked():  # no worker claims a slot between the two
+            try:
+                changed = self.storage.set_trial_state_values(
+                    frozen._trial_id, TrialState.FAIL
+                )
+            except (exceptions.UpdateFinishedTrialError, RuntimeError):
+                return  # it ended meanwhile, or another worker failed it first
+            if not changed:
+                return
+            failed = copy.deepcopy(self.storage.get_trial(frozen._trial_id))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.retry(self.study, failed)
         self.full_until = 0.0
 
     # -- between runs of the executor --------------------------------------------------
@@ -319,6 +387,7 @@ def run_worker(
         heartbeat=heartbeat,
         lock=lock_for(storage_text),
     )
+    driver.heart.start()
     try:
         while True:
             summary = run_driven(
@@ -345,4 +414,5 @@ def run_worker(
             if state == "done":
                 return summary, driver
     finally:
+        driver.heart.stop()
         run_store.close()
