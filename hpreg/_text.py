@@ -69,3 +69,11 @@ def one_line(text: str) -> str:
     """``text`` with its line breaks escaped (``a\\nb``): a message that quotes a
     user's path or value stays one line."""
     return text.translate(_ESCAPED_BREAKS)
+
+
+def key_text(name: str) -> str:
+    """A key as a message's place shows it: quoted unless it reads as a name (a
+    key of spaces or punctuation would read as a missing part of the message)."""
+    if name and all(c.isalnum() or c in "._-" for c in name):
+        return name
+    return repr(name)

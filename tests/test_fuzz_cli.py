@@ -24,7 +24,7 @@ import sys
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import example, HealthCheck, event, given, settings
 from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
@@ -288,6 +288,7 @@ def test_random_overrides_over_a_file(run_cli, items):
 
 @settings(FUZZ, max_examples=300)
 @given(values=values_file_texts())
+@example(values=(".yaml", "'; ': rmsprop\n"))  # a key of punctuation is quoted
 def test_random_values_files(run_bound, values):
     """A random values file as ``$HPREG_CONFIG`` and through ``--hp-load``."""
     suffix, text = values

@@ -5,7 +5,7 @@ import os
 from typing import Optional
 
 from hpreg.io import source as _source
-from hpreg._text import did_you_mean, join_fix, suggestion
+from hpreg._text import did_you_mean, join_fix, key_text, suggestion
 from hpreg.errors import AmbiguousNameError, UnknownHyperparameterError
 from hpreg.registry.provenance import Provenance
 
@@ -37,7 +37,7 @@ def check_env_config(manager) -> None:
             known = set().union(*(m.names() for m in pool))
             suggestions = did_you_mean(name, known)
             raise UnknownHyperparameterError(
-                where="{}: {}".format(where, name),
+                where="{}: {}".format(where, key_text(name)),
                 problem="unknown hyperparameter '{}' ($HPREG_CONFIG): no manager's "
                 "scan found it".format(name),
                 fix=join_fix(
@@ -54,7 +54,7 @@ def check_env_config(manager) -> None:
         if len(owners[name]) > 1:
             (first, a), (second, b) = owners[name][:2]
             raise AmbiguousNameError(
-                where="{}: {}".format(where, name),
+                where="{}: {}".format(where, key_text(name)),
                 problem="ambiguous hyperparameter ($HPREG_CONFIG): declared by two "
                 "managers, '{}' at {} and '{}' at {}".format(
                     first.placeholder,

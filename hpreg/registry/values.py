@@ -8,7 +8,7 @@ if TYPE_CHECKING:
 
 from hpreg.io import source as _source
 from hpreg.registry.checks import check_hints, coerce_to_default
-from hpreg._text import did_you_mean, join_fix, suggestion
+from hpreg._text import did_you_mean, join_fix, key_text, suggestion
 from hpreg.errors import (
     NotLiteralEvaluable,
     UnknownHyperparameterError,
@@ -78,7 +78,7 @@ class ValuesFileMixin:
             if known and name not in known:
                 suggestions = did_you_mean(name, known)
                 raise UnknownHyperparameterError(
-                    where="{}: {}".format(where, name),
+                    where="{}: {}".format(where, key_text(name)),
                     problem="unknown hyperparameter '{}'".format(name),
                     fix=join_fix(
                         suggestion(suggestions), "('hpreg list' shows all names)"
