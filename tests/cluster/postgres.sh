@@ -15,6 +15,8 @@
 # POSTGRES_URL=postgresql+psycopg2://hpreg:hpreg@127.0.0.1:PORT/hpreg (the tests make a
 # fresh database per test from it).
 set -Eeuo pipefail
+# the server started here lives on: no descriptor of the caller's may go with it
+for fd in 3 4 5 6 7 8 9; do eval "exec $fd>&-"; done
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 STATE_DIR=${HPREG_TEST_CLUSTER_DIR:-/run/hpreg-test-cluster}

@@ -20,6 +20,9 @@
 # file $STATE_DIR/slurm.env (KEY=VALUE lines) says what the tests need.
 set -Eeuo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+# the daemons started here live on: no descriptor of the caller's may go with them
+# (a test lock held by `flock`, a pipe), or it stays held for as long as they run
+for fd in 3 4 5 6 7 8 9; do eval "exec $fd>&-"; done
 
 STATE_DIR=${HPREG_TEST_CLUSTER_DIR:-/run/hpreg-test-cluster}
 LOG_DIR=${HPREG_TEST_CLUSTER_LOGS:-/var/log/hpreg-test-cluster}
