@@ -204,3 +204,25 @@ def test_a_function_the_job_cannot_import_is_a_clear_error(tmp_path):
     assert _execute(task) == 1
     stderr = open(os.path.join(task.run_dir, rundir.STDERR)).read()
     assert "cannot import the job's function no_such_mod:f" in stderr
+
+
+def test_a_pickled_function_can_come_on_another_descriptor(tmp_path):
+    """For a job whose stdin is taken (the local runner's device lease)."""
+    import subprocess
+
+    from hpreg.runner import function_job
+
+    run_dir = tmp_path / "job"
+    run_dir.mkdir()
+    read, write = os.pipe()
+    argv, payload = function_job.command(lambda p: {"z": p["x"] + 1}, {"x": 2}, fd=read)
+    assert argv[-2] == "fd:{}".format(read)
+    environ = dict(os.environ, PYTHONPATH=ROOT, HPREG_RUN_DIR=str(run_dir))
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, pass_fds=(read,), env=environ
+    )
+    os.close(read)
+    with os.fdopen(write, "wb") as pipe:
+        pipe.write(payload)
+    assert proc.wait(60) == 0
+    assert rundir.read_metrics(str(run_dir)) == {"z": 3}

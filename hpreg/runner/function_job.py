@@ -7,7 +7,8 @@ dask worker, a CUDA context) is ever forked::
 imports the function by name, calls it with the point and reports what it returns
 (a dict: its items; a number or anything else: ``result``). ``-`` for the name: the
 function comes pickled on stdin, for one that cannot be imported by name (a
-lambda, a closure, a function of a script's ``__main__``). The bytes go from the
+lambda, a closure, a function of a script's ``__main__``); ``fd:N`` for one pickled
+on the inherited descriptor N (a job whose stdin is taken). The bytes go from the
 process that holds the function object (the one the engine already unpickled it
 into) straight into its own child through a pipe: nothing is written to disk and
 no file anyone else could write is ever unpickled."""
@@ -34,31 +35,36 @@ def reference(function: Callable) -> Optional[str]:
 
 
 def command(
-    function: Callable, point: Dict[str, Any]
+    function: Callable, point: Dict[str, Any], fd: Optional[int] = None
 ) -> Tuple[List[str], Optional[bytes]]:
     """The argv that runs ``function(point)`` in a fresh interpreter, and the bytes
-    to write to its stdin (None: stdin is not read)."""
+    to write to its stdin, or to the descriptor ``fd`` it inherits (None: nothing
+    is read)."""
     name = reference(function)
     payload = None
     if name is None:
         import cloudpickle  # a dependency of dask.distributed and of submitit
 
         payload = cloudpickle.dumps(function)
-        name = BY_VALUE
+        name = BY_VALUE if fd is None else "fd:{}".format(fd)
     point_json = json.dumps(point, sort_keys=True, allow_nan=True)
     return [sys.executable, "-m", __name__, name, point_json], payload
 
 
 def load(name: str) -> Callable:
-    """The function named ``module:qualname`` (``-``: pickled on stdin)."""
-    if name == BY_VALUE:
+    """The function named ``module:qualname`` (``-``: pickled on stdin; ``fd:N``:
+    on descriptor N)."""
+    if name == BY_VALUE or name.startswith("fd:"):
         import pickle
 
-        data = sys.stdin.buffer.read()
-        # the pipe is done with: the function reads /dev/null, as a command does
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
+        fd = 0 if name == BY_VALUE else int(name[3:])
+        with open(fd, "rb", closefd=fd != 0) as pipe:
+            data = pipe.read()
+        if fd == 0:
+            # the pipe is done with: the function reads /dev/null, as a command does
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
         return pickle.loads(data)
     import importlib
 
