@@ -11,7 +11,7 @@ from hpreg.runner import rundir
 from hpreg.runner.base import Executor
 from hpreg.runner.liveness import runner_dead
 from hpreg.runner.local import FunctionTarget, Summary
-from hpreg.runner.node import STOP_FILE, Task
+from hpreg.runner.node import LAUNCHED, STOP_FILE, Task
 from hpreg.runner.states import LAUNCH_GRACE, RECOVER_EVERY, Outcome, classify
 from hpreg.runner.store import RunStore
 
@@ -286,6 +286,12 @@ class RemoteExecutor(Executor):
                 self.watched[job.id] = (job, handle)
                 if self.progress is not None:
                     self.progress.started(job)
+                continue
+            if code is None and not os.path.exists(os.path.join(run_dir, LAUNCHED)):
+                # never started (a dead coordinator's task the engine dropped):
+                # queued again uncounted; a late copy of it shares the attempt's
+                # record, so only one of them runs
+                self.store.release(job.id, self.runner)
                 continue
             self._finish(
                 job,
