@@ -125,7 +125,7 @@ def test_a_slurm_restart_is_a_new_try_that_keeps_the_last_ones_logs(tmp_path):
     assert _ran(tmp_path) == 2
     kept = os.path.join(task.run_dir, "attempt1.0")
     assert open(os.path.join(kept, rundir.STDOUT)).read() == "try 0 output\n"
-    assert open(os.path.join(kept, rundir.EXIT)).read().strip() == "5"
+    assert rundir.read_exit_code(kept, 1) == 5
     assert rundir.read_meta(task.run_dir)["restart"] == 1
     assert _execute(task, restart=1) == 5  # the same try, run again: not started
     assert _execute(task, restart=0) == 5  # an older try: not started either

@@ -103,6 +103,7 @@ def execute(task: Task, restart: int = 0) -> int:
             pass
     env = dict(os.environ)
     env.update(task.env)
+    env.setdefault("HPREG_ATTEMPT", str(task.attempt))  # named in its exit status
     cwd = task.cwd if os.path.isdir(task.cwd) else os.getcwd()
     meta = rundir.new_meta(os.getpid(), task.attempt, task.git)
     if restart:
@@ -155,7 +156,7 @@ def execute(task: Task, restart: int = 0) -> int:
             "ran; it was killed".format(task.attempt, task.job_id),
             fix="its coordinator gave it up; the later attempt's result counts",
         )
-    code = rundir.read_exit_code(run_dir)
+    code = rundir.read_exit_code(run_dir, task.attempt)
     if code is None and proc.returncode is not None and proc.returncode >= 0:
         code = proc.returncode
     meta.update(end=rundir.exit_time(run_dir) or time.time(), exit_code=code)
@@ -236,7 +237,7 @@ def _superseded(task: Task, why: str) -> AttemptSuperseded:
 
 
 def _earlier_end(task: Task) -> int:
-    code = rundir.read_exit_code(task.run_dir)
+    code = rundir.read_exit_code(task.run_dir, task.attempt)
     if code is not None:
         return code  # dask recomputes a result lost with its worker: the same one
     raise AttemptDied(
