@@ -420,3 +420,17 @@ class TestSweepLimit:
         err = capsys.readouterr().err
         assert "returned more than 50 points" in err
         assert not (tmp_path / "s").exists()
+
+
+def test_a_kept_attempt_is_never_overwritten(tmp_path):
+    from hpreg.runner import rundir
+
+    run_dir = str(tmp_path / "job")
+    rundir.prepare(run_dir, {"x": 1}, ["true"], 1)
+    (tmp_path / "job" / "metrics.jsonl").write_text('{"loss": 0.5}\n')
+    rundir.prepare(run_dir, {"x": 1}, ["true"], 2)  # attempt 1 kept
+    # attempt 2 was claimed, never started, given back uncounted: claimed as 2 again
+    rundir.prepare(run_dir, {"x": 1}, ["true"], 2)
+    kept = tmp_path / "job" / "attempt1" / "metrics.jsonl"
+    assert kept.read_text() == '{"loss": 0.5}\n'
+    assert (tmp_path / "job" / "metrics.jsonl").read_text() == ""

@@ -151,7 +151,14 @@ def _keep_previous(run_dir: str, attempt: int) -> None:
     keep = os.path.join(run_dir, "attempt{}".format(attempt))
     os.makedirs(keep, exist_ok=True)
     for name in present:
-        os.replace(os.path.join(run_dir, name), os.path.join(keep, name))
+        kept = os.path.join(keep, name)
+        if os.path.exists(kept):
+            # attempt <attempt> was kept already: these files are those of a claim
+            # that never started (given back uncounted), and the new attempt's
+            # files replace them; the record kept stays as it is
+            os.remove(os.path.join(run_dir, name))
+            continue
+        os.replace(os.path.join(run_dir, name), kept)
 
 
 def _quote(argument: str) -> str:
