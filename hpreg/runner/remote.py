@@ -244,7 +244,7 @@ class RemoteExecutor(Executor):
         outcome = classify(
             code,
             interrupted=interrupted,
-            lost=how.lost and code is None,
+            lost=how.lost and code != 0,  # preempted: its wrapper may have written 143
             engine_reason=how.reason or ("ended without an exit status"),
             prune_acknowledged=rundir.prune_acknowledged(run_dir),
         )
